@@ -1,0 +1,43 @@
+"""Real pen strokes (UCI pendigits ndjson) replayed onto a pad-sized canvas.
+
+This is the closest thing to what a person draws on the pad, so it is how the
+pad's accuracy is measured.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+
+from drawpad.canvas import PAPER, draw_strokes
+
+
+def load_strokes(path: str | Path) -> list[dict]:
+    """-> [{"label": "7", "strokes": [[[x, y], ...], ...], "y_axis": "up"}, ...]"""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,
+           height: tuple[int, int] = (80, 320), pen: tuple[int, int] = (8, 30)) -> np.ndarray:
+    """Draw one sample at a random height, position and pen width on a blank canvas."""
+    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in sample["strokes"]]
+    pts = np.concatenate(strokes)
+    if sample.get("y_axis") == "up":
+        strokes = [s * (1, -1) for s in strokes]
+        pts = pts * (1, -1)
+    lo, hi = pts.min(0), pts.max(0)
+    width = int(rng.integers(pen[0], pen[1] + 1))
+    target_h = rng.uniform(*height)
+    scale = target_h / max(hi[1] - lo[1], 1e-6)
+    # A wide, flat trace (a "1" drawn as a dash) must still fit on the canvas.
+    scale = min(scale, (canvas - width - 2) / max(hi[0] - lo[0], 1e-6))
+    size = (hi - lo) * scale
+    origin = np.array([rng.uniform(width / 2 + 1, canvas - size[0] - width / 2 - 1),
+                       rng.uniform(width / 2 + 1, canvas - size[1] - width / 2 - 1)])
+    placed = [(s - lo) * scale + origin for s in strokes]
+    paper = np.full((canvas, canvas), PAPER, np.uint8)
+    return draw_strokes(paper, placed, width)

@@ -1,0 +1,110 @@
+"""Command line: the pad window, or headless recognition of image files."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drawpad.errors import DrawpadError, ImageError
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+DEFAULT_MODEL = "mnist"
+
+
+def resolve_model(name: str) -> Path:
+    """A path to an .h5, or the short name of a model in models/ ("mnist", "hangul")."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    shipped = MODELS_DIR / f"{name}.h5"
+    if shipped.is_file():
+        return shipped
+    known = sorted(p.stem for p in MODELS_DIR.glob("*.h5"))
+    raise DrawpadError(f"{name}: no such model file, and no models/{name}.h5 "
+                       f"(shipped models: {', '.join(known) or 'none'})")
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """An image file -> uint8 gray, dark ink on light paper (transparent = paper)."""
+    try:
+        data = np.fromfile(path, np.uint8)  # np.fromfile + imdecode: non-ASCII paths work
+    except OSError as e:
+        raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise ImageError(f"{path}: not an image file OpenCV can read")
+    if image.dtype != np.uint8:  # 16-bit PNG and the like
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
+    if image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[:, :, 3:4].astype(np.float32) / 255
+        image = (image[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    return image
+
+
+def format_line(preds) -> str:
+    return " | ".join(f"{p.label} {p.probability:.3f}" for p in preds)
+
+
+def recognize_files(rec, files, top: int, as_json: bool) -> int:
+    """Print one result per image; a bad image gets an error line and the rest go on."""
+    failed = 0
+    for name in files:
+        try:
+            preds = rec.recognize(read_image(name), top=top)
+        except ImageError as e:
+            msg = str(e) if str(e).startswith(str(name)) else f"{name}: {e}"
+            print(f"error: {msg}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        if as_json:
+            print(json.dumps({"file": str(name), "predictions": [
+                {"label": p.label, "probability": round(p.probability, 6)} for p in preds]},
+                ensure_ascii=False), flush=True)
+        else:
+            print(f"{name}: {format_line(preds)}", flush=True)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="run_pad.py",
+        description="Draw a digit or Hangul syllable and see the top guesses. "
+                    "Keys: SPACE recognize, C clear, Z undo, L live mode, Q/ESC quit.")
+    ap.add_argument("--model", default=DEFAULT_MODEL,
+                    help="short name of a model in models/ (mnist, hangul) or a path to any "
+                         ".h5 (default: %(default)s)")
+    ap.add_argument("--labels", help="labels file (one per line, or a JSON list) overriding "
+                                     "the model card's")
+    ap.add_argument("--ink", choices=["light", "dark"],
+                    help="ink polarity the model was trained on, if its card does not say "
+                         "(light: white on black, like MNIST)")
+    ap.add_argument("--image", nargs="+", metavar="FILE",
+                    help="recognize these image files without a window")
+    ap.add_argument("--json", action="store_true", help="with --image: one JSON object per line")
+    ap.add_argument("--top", type=int, default=3, help="how many guesses to show (default %(default)s)")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.top < 1:
+        print("error: --top must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        from drawpad.recognizer import Recognizer
+
+        rec = Recognizer.from_file(resolve_model(args.model), labels=args.labels, ink=args.ink)
+        if args.image:
+            return recognize_files(rec, args.image, args.top, args.json)
+        from drawpad.pad import run_pad
+
+        return run_pad(rec, top=args.top)
+    except DrawpadError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

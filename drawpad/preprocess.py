@@ -1,0 +1,163 @@
+"""The one preprocessing: "ink on paper" -> model input.
+
+Used by the pad at recognition time and by data_tools at training-data time,
+so the model sees the same kind of image in both (no train/serve skew).
+
+    invert to the model's polarity, binarize, crop to the ink, normalize the
+    stroke width, fit into the model's box keeping aspect ratio, centre
+    (centre of mass for MNIST-style models), resize to the model input.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from drawpad.errors import ImageError
+
+# Work on at most this many pixels a side: a 10000x10000 photo is shrunk
+# first, so time and memory stay bounded whatever the input.
+MAX_SIDE = 1600
+# The strokes are redrawn at this many times the box size, then shrunk with
+# area averaging, which gives MNIST-like anti-aliased edges.
+SUPERSAMPLE = 4
+# Ink whose thickest point is this fraction of its length is a dot, not a stroke.
+DOT_RATIO = 0.75
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a model wants its input; stored in the model card."""
+
+    size: int = 28          # model input is size x size
+    box: int = 20           # the ink is fitted into box x box inside it
+    ink: str = "light"      # "light": white ink on black (MNIST); "dark": black on white
+    centre: str = "mass"    # "mass": centre of mass (MNIST); "box": bounding-box centre
+    stroke: float | None = 0.14  # stroke width as a fraction of the box; None keeps the pen's
+
+    def __post_init__(self):
+        if self.ink not in ("light", "dark"):
+            raise ValueError(f"ink must be 'light' or 'dark', not {self.ink!r}")
+        if self.centre not in ("mass", "box"):
+            raise ValueError(f"centre must be 'mass' or 'box', not {self.centre!r}")
+        if not 0 < self.box <= self.size:
+            raise ValueError(f"box must be in 1..size ({self.size}), not {self.box}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocessing":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """HxW, HxWx1, HxWx3 (BGR) or HxWx4 uint8 -> HxW uint8."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ImageError(f"expected a uint8 image, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        code = cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        image = cv2.cvtColor(image, code)
+    if image.ndim != 2 or min(image.shape) == 0:
+        raise ImageError(f"expected an HxW or HxWx3 image, got shape {image.shape}")
+    return image
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Dark ink on light paper -> 0/255 mask of the ink (Otsu threshold)."""
+    gray = to_gray(image)
+    if max(gray.shape) > MAX_SIDE:
+        scale = MAX_SIDE / max(gray.shape)
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    lo, hi = int(gray.min()), int(gray.max())
+    if hi - lo < 32:  # no contrast: blank paper or solid ink
+        raise ImageError("the image is all ink: nothing to recognize" if hi < 128
+                         else "the image is empty: draw something first")
+    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if cv2.countNonZero(mask) > 0.95 * mask.size:
+        raise ImageError("the image is all ink: nothing to recognize")
+    return mask
+
+
+def crop_to_ink(mask: np.ndarray) -> np.ndarray:
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0:
+        raise ImageError("the image is empty: draw something first")
+    return mask[y:y + h, x:x + w]
+
+
+def fit(mask: np.ndarray, side: int) -> np.ndarray:
+    """Scale a cropped mask so its longer side is `side`, keeping aspect ratio."""
+    h, w = mask.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return (cv2.resize(mask, size, interpolation=interp) >= 128).astype(np.uint8) * 255
+
+
+def distance_to_paper(mask: np.ndarray, border: int) -> np.ndarray:
+    """Distance of each ink pixel to the paper, with `border` pixels of paper
+    added around: a tight crop's edge is paper too, not more ink."""
+    ink = cv2.copyMakeBorder((mask > 0).astype(np.uint8), border, border, border, border,
+                             cv2.BORDER_CONSTANT, value=0)
+    return cv2.distanceTransform(ink, cv2.DIST_L2, 5)
+
+
+def reject_dot(mask: np.ndarray) -> None:
+    """A mark about as wide as it is long (a dot, a blob) is no character."""
+    dist = distance_to_paper(mask, 1)
+    if 2 * dist.max() >= DOT_RATIO * max(mask.shape):
+        raise ImageError("only a dot or blob was drawn: draw a whole character")
+
+
+def normalize_stroke(mask: np.ndarray, width: float) -> np.ndarray:
+    """Redraw the strokes `width` pixels wide, whatever pen drew them.
+
+    The centre line is the ridge of the distance transform (pixels at least as
+    far from the paper as their neighbours); painting a disc along it gives a
+    stroke of the wanted width, so a thick pen and a thin pen look alike.
+    """
+    dist = distance_to_paper(mask, int(np.ceil(width / 2)) + 1)
+    ridge = (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)
+    to_ridge = cv2.distanceTransform((~ridge).astype(np.uint8), cv2.DIST_L2, 5)
+    return (to_ridge <= width / 2).astype(np.uint8) * 255
+
+
+def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
+    """Put a glyph (float, ink high) into a size x size canvas, centred."""
+    h, w = glyph.shape
+    if centre == "mass":
+        m = cv2.moments(glyph)
+        cy, cx = (m["m01"] / m["m00"], m["m10"] / m["m00"]) if m["m00"] else (h / 2, w / 2)
+    else:
+        cy, cx = h / 2, w / 2
+    # Keep the whole glyph inside even when its centre of mass is off-centre.
+    top = int(np.clip(round(size / 2 - cy), 0, size - h))
+    left = int(np.clip(round(size / 2 - cx), 0, size - w))
+    out = np.zeros((size, size), np.float32)
+    out[top:top + h, left:left + w] = glyph
+    return out
+
+
+def preprocess(image: np.ndarray, spec: Preprocessing = Preprocessing()) -> np.ndarray:
+    """Dark ink on light paper (any size, HxW or HxWx3 uint8) -> spec.size^2 uint8.
+
+    Raises ImageError for an image with nothing to recognize.
+    """
+    glyph = crop_to_ink(ink_mask(image))
+    big = fit(glyph, spec.box * SUPERSAMPLE)
+    reject_dot(big)
+    if spec.stroke is not None:
+        big = crop_to_ink(normalize_stroke(big, spec.stroke * spec.box * SUPERSAMPLE))
+        big = fit(big, spec.box * SUPERSAMPLE)
+    h, w = big.shape
+    small = cv2.resize(big, (max(1, round(w / SUPERSAMPLE)), max(1, round(h / SUPERSAMPLE))),
+                       interpolation=cv2.INTER_AREA).astype(np.float32)
+    out = place(small, spec.size, spec.centre)
+    if spec.ink == "dark":
+        out = 255 - out
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

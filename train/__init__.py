@@ -1,0 +1,1 @@
+"""Training scripts: arrays in, .h5 models with their model card out."""
