@@ -135,12 +135,13 @@ def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
         cy, cx = (m["m01"] / m["m00"], m["m10"] / m["m00"]) if m["m00"] else (h / 2, w / 2)
     else:
         cy, cx = h / 2, w / 2
-    # Keep the whole glyph inside even when its centre of mass is off-centre.
-    top = int(np.clip(round(size / 2 - cy), 0, size - h))
-    left = int(np.clip(round(size / 2 - cx), 0, size - w))
-    out = np.zeros((size, size), np.float32)
-    out[top:top + h, left:left + w] = glyph
-    return out
+    # Sub-pixel placement: a whole-pixel rounding would shift the same drawing
+    # by one pixel depending on where it was drawn. The clip keeps the whole
+    # glyph inside even when its centre of mass is off-centre.
+    top = float(np.clip(size / 2 - cy, 0, size - h))
+    left = float(np.clip(size / 2 - cx, 0, size - w))
+    shift = np.float32([[1, 0, left], [0, 1, top]])
+    return cv2.warpAffine(glyph, shift, (size, size), flags=cv2.INTER_LINEAR)
 
 
 def preprocess(image: np.ndarray, spec: Preprocessing = Preprocessing()) -> np.ndarray:

@@ -1,0 +1,58 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+MNIST_DIR = SHARED / "mnist"
+STROKES = SHARED / "strokes" / "pendigits-train.ndjson.gz"
+DIGIT_MODEL = ROOT / "models" / "mnist.h5"
+
+
+def need(path: Path) -> Path:
+    """Skip where a data file or trained model is not there; CI has both, so it fails there."""
+    if not path.exists():
+        message = f"{path} not found (shared data sits beside the repository; models/ is committed)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def digit_model():
+    from drawpad import Recognizer
+    return Recognizer.from_file(need(DIGIT_MODEL))
+
+
+@pytest.fixture(scope="session")
+def pendigits():
+    from data_tools.strokes import load_strokes
+    return load_strokes(need(STROKES))
+
+
+def save_tiny_model(path, input_shape=(28, 28, 1), outputs=10, softmax=True, functional=False):
+    """A small untrained Keras model in the shapes users produce, saved as .h5."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    activation = "softmax" if softmax else None
+    if functional:
+        inputs = keras.Input(input_shape)
+        x = layers.Flatten()(inputs)
+        model = keras.Model(inputs, layers.Dense(outputs, activation=activation)(x))
+    else:
+        model = keras.Sequential([keras.Input(input_shape), layers.Flatten(),
+                                  layers.Dense(outputs, activation=activation)])
+    model.save(path)
+    return path
+
+
+def stroke_image(strokes, size=400, pen=16):
+    from drawpad.canvas import PAPER, draw_strokes
+    return draw_strokes(np.full((size, size), PAPER, np.uint8), strokes, pen)

@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from drawpad.errors import ImageError
+from drawpad.preprocess import Preprocessing, preprocess
+from tests.conftest import stroke_image
+
+# A "4": two strokes in unit coordinates.
+FOUR = [[(0.55, 0.0), (0.0, 0.65), (0.8, 0.65)], [(0.6, 0.2), (0.6, 1.0)]]
+
+
+def draw(shape, x, y, height, pen, canvas=400):
+    return stroke_image([[(x + px * height, y + py * height) for px, py in s] for s in shape],
+                        canvas, pen)
+
+
+def similarity(a, b):
+    """Intersection over union of the inked pixels of two model inputs."""
+    a, b = a > 64, b > 64
+    return (a & b).sum() / (a | b).sum()
+
+
+@pytest.mark.parametrize("x, y, height, pen", [
+    (150, 140, 100, 8),    # small, thin pen
+    (20, 20, 340, 30),     # huge, thick pen, top-left
+    (290, 260, 110, 20),   # small, bottom-right corner
+    (60, 200, 150, 12),    # off-centre
+])
+def test_same_digit_gives_same_input_wherever_and_however_drawn(x, y, height, pen):
+    reference = preprocess(draw(FOUR, 100, 80, 240, 16))
+    other = preprocess(draw(FOUR, x, y, height, pen))
+    assert similarity(reference, other) > 0.85
+    assert np.abs(reference.astype(int) - other.astype(int)).mean() < 10
+
+
+def test_output_is_mnist_like():
+    out = preprocess(draw(FOUR, 100, 80, 240, 16))
+    assert out.shape == (28, 28) and out.dtype == np.uint8
+    ys, xs = np.nonzero(out > 32)
+    assert ys.max() - ys.min() + 1 <= 21 and xs.max() - xs.min() + 1 <= 21  # fits the 20x20 box
+    assert out[0].max() == 0 and out[-1].max() == 0  # light ink on black, margin kept
+    m = out.astype(float)
+    cy = (m.sum(1) * np.arange(28)).sum() / m.sum()
+    cx = (m.sum(0) * np.arange(28)).sum() / m.sum()
+    assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5  # centre of mass in the middle
+
+
+def test_stroke_width_is_normalized():
+    thin = preprocess(draw(FOUR, 100, 80, 240, 6))
+    thick = preprocess(draw(FOUR, 100, 80, 240, 36))
+    assert abs(int((thin > 128).sum()) - int((thick > 128).sum())) < 0.25 * (thin > 128).sum()
+
+
+def test_dark_polarity_and_box_centring():
+    spec = Preprocessing(size=60, box=56, ink="dark", centre="box", stroke=None)
+    out = preprocess(draw(FOUR, 100, 80, 240, 16), spec)
+    assert out.shape == (60, 60)
+    assert out[0, 0] == 255 and out.min() == 0  # dark ink on white
+    ys, xs = np.nonzero(out < 128)
+    assert abs((ys.min() + ys.max()) / 2 - 29.5) <= 1 and abs((xs.min() + xs.max()) / 2 - 29.5) <= 1
+
+
+def test_colour_and_alpha_images_accepted():
+    gray = draw(FOUR, 100, 80, 240, 16)
+    bgr = np.repeat(gray[..., None], 3, axis=2)
+    assert np.array_equal(preprocess(gray), preprocess(bgr))
+
+
+@pytest.mark.parametrize("image, message", [
+    (np.full((400, 400), 255, np.uint8), "empty"),
+    (np.zeros((400, 400), np.uint8), "all ink"),
+    (stroke_image([[(200, 200)]], pen=16), "dot"),
+    (np.zeros((0, 10), np.uint8), "shape"),
+    (np.zeros((4, 4, 2), np.uint8), "shape"),
+    (np.zeros((20, 20), np.float32), "uint8"),
+])
+def test_nothing_to_recognize_is_a_clear_error(image, message):
+    with pytest.raises(ImageError, match=message):
+        preprocess(image)
+
+
+def test_huge_image_is_handled():
+    big = np.full((10000, 10000), 255, np.uint8)
+    big[2000:8000, 4800:5400] = 0  # a "1"
+    out = preprocess(big)
+    assert out.shape == (28, 28) and out.max() > 200

@@ -1,0 +1,93 @@
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from drawpad import ModelError, Prediction, Recognizer
+from drawpad.errors import ImageError
+from drawpad.model_card import write_card
+from tests.conftest import save_tiny_model, stroke_image
+
+SEVEN = [[(120, 100), (280, 100), (180, 330)]]
+
+
+@pytest.mark.parametrize("shape, softmax, functional", [
+    ((28, 28, 1), True, False),
+    ((28, 28), False, False),
+    ((784,), True, True),
+    ((60, 60, 1), False, True),
+])
+def test_contract_on_the_shapes_users_produce(tmp_path, shape, softmax, functional):
+    path = save_tiny_model(tmp_path / "m.h5", shape, 10, softmax, functional)
+    rec = Recognizer.from_file(path)
+    assert rec.labels == [str(d) for d in range(10)]
+    assert rec.spec.size == shape[0] if len(shape) > 1 else rec.spec.size == 28
+    preds = rec.recognize(stroke_image(SEVEN), top=3)
+    assert len(preds) == 3 and all(isinstance(p, Prediction) for p in preds)
+    assert preds[0].probability >= preds[1].probability >= preds[2].probability
+    every = rec.recognize(stroke_image(SEVEN), top=10)
+    assert sorted(p.label for p in every) == rec.labels
+    assert sum(p.probability for p in every) == pytest.approx(1, abs=1e-6)
+    assert all(0 <= p.probability <= 1 for p in every)
+
+
+def test_batch_matches_single(tmp_path):
+    rec = Recognizer.from_file(save_tiny_model(tmp_path / "m.h5"))
+    images = [stroke_image(SEVEN), stroke_image([[(200, 50), (200, 350)]]), stroke_image(SEVEN, pen=30)]
+    batch = rec.recognize_batch(images, top=2)
+    assert len(batch) == 3
+    for image, preds in zip(images, batch):
+        single = rec.recognize(image, top=2)
+        assert [p.label for p in single] == [p.label for p in preds]
+        assert single[0].probability == pytest.approx(preds[0].probability, abs=1e-5)
+    assert rec.recognize_batch([], top=3) == []
+
+
+def test_bad_image_in_a_batch_is_named(tmp_path):
+    rec = Recognizer.from_file(save_tiny_model(tmp_path / "m.h5"))
+    with pytest.raises(ImageError, match="image 1: .*empty"):
+        rec.recognize_batch([stroke_image(SEVEN), np.full((50, 50), 255, np.uint8)])
+
+
+def test_labels_from_card_then_sidecar_then_argument(tmp_path):
+    path = save_tiny_model(tmp_path / "m.h5", outputs=3)
+    with pytest.raises(ModelError, match="3 outputs and no labels"):
+        Recognizer.from_file(path)
+    (tmp_path / "m.labels.txt").write_text("a\nb\nc\n", encoding="utf-8")
+    assert Recognizer.from_file(path).labels == ["a", "b", "c"]
+    write_card(path, {"labels": ["x", "y", "z"], "preprocessing": {"ink": "dark", "box": 24,
+                                                                    "centre": "box", "stroke": None}})
+    rec = Recognizer.from_file(path)
+    assert rec.labels == ["x", "y", "z"] and rec.spec.ink == "dark" and rec.spec.box == 24
+    (tmp_path / "given.json").write_text(json.dumps(["p", "q", "r"]), encoding="utf-8")
+    assert Recognizer.from_file(path, labels=tmp_path / "given.json").labels == ["p", "q", "r"]
+    assert Recognizer.from_file(path, ink="light").spec.ink == "light"
+
+
+def test_mismatched_labels_are_refused(tmp_path):
+    path = save_tiny_model(tmp_path / "m.h5")
+    (tmp_path / "five.txt").write_text("a\nb\nc\nd\ne\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="10 outputs but 5 labels"):
+        Recognizer.from_file(path, labels=tmp_path / "five.txt")
+
+
+def test_bad_model_files_are_clear_errors(tmp_path):
+    with pytest.raises(ModelError, match="no such model file"):
+        Recognizer.from_file(tmp_path / "missing.h5")
+    (tmp_path / "text.h5").write_text("hello")
+    with pytest.raises(ModelError, match="text.h5: not a readable .h5"):
+        Recognizer.from_file(tmp_path / "text.h5")
+    good = save_tiny_model(tmp_path / "good.h5").read_bytes()
+    (tmp_path / "cut.h5").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ModelError, match="cut.h5"):
+        Recognizer.from_file(tmp_path / "cut.h5")
+    with h5py.File(tmp_path / "empty.h5", "w") as f:
+        f["x"] = np.zeros(3)
+    with pytest.raises(ModelError, match="empty.h5: cannot load as a Keras model"):
+        Recognizer.from_file(tmp_path / "empty.h5")
+
+
+def test_non_square_input_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="square image input"):
+        Recognizer.from_file(save_tiny_model(tmp_path / "m.h5", (28, 20, 1)))

@@ -1,0 +1,118 @@
+"""Drive the real pad window under Xvfb with xdotool (shared by the window tests)."""
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_display_tools() -> None:
+    missing = [t for t in ("Xvfb", "xdotool") if shutil.which(t) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install xvfb xdotool)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the window test: {reason}")
+        pytest.skip(reason)
+
+
+class Xvfb:
+    def __init__(self):
+        for n in range(99, 140):
+            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+                break
+        self.display = f":{n}"
+        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while not Path(f"/tmp/.X11-unix/X{n}").exists():
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("Xvfb did not start")
+            time.sleep(0.1)
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class PadWindow:
+    """run_pad.py in a real window; `lines` collects what it prints."""
+
+    def __init__(self, display: str, *args: str):
+        env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1",
+               "QT_QPA_FONTDIR": "/usr/share/fonts/truetype/dejavu"}
+        self.display = display
+        self.proc = subprocess.Popen([sys.executable, "run_pad.py", *args], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.window = self._find_window()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def xdotool(self, *args: str) -> str:
+        run = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": self.display},
+                             capture_output=True, text=True, timeout=30)
+        return run.stdout.strip()
+
+    def _find_window(self) -> str:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pad exited: {self.proc.stderr.read()[-2000:]}")
+            found = self.xdotool("search", "--name", "^drawpad$")
+            if found:
+                time.sleep(0.5)  # let the first frame be drawn
+                return found.splitlines()[0]
+            time.sleep(0.2)
+        raise RuntimeError("the pad window did not appear")
+
+    def stroke(self, points) -> None:
+        (x, y), rest = points[0], points[1:]
+        self.xdotool("mousemove", "--window", self.window, str(x), str(y), "mousedown", "1")
+        for x, y in rest:
+            self.xdotool("mousemove", "--window", self.window, str(x), str(y))
+            time.sleep(0.01)
+        self.xdotool("mouseup", "1")
+        time.sleep(0.2)
+
+    def key(self, name: str) -> None:
+        self.xdotool("key", "--window", self.window, name)
+
+    def next_line(self, startswith: str, timeout: float = 30) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.time()))
+            except queue.Empty:
+                break
+            if line.startswith(startswith):
+                return line
+        raise AssertionError(f"no line starting with {startswith!r} within {timeout} s")
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.key("q")
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return -9
+
+
+@pytest.fixture
+def xvfb():
+    require_display_tools()
+    server = Xvfb()
+    yield server.display
+    server.close()
