@@ -10,7 +10,8 @@ import numpy as np
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGITS, default_labels, read_labels
 from drawpad.model_card import read_card
-from drawpad.preprocess import Preprocessing, preprocess
+from drawpad.preprocess import DIGITS as DIGITS_SPEC
+from drawpad.preprocess import HANGUL, Preprocessing, preprocess
 
 # TensorFlow's C++ start-up chatter is noise to a pad user.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,12 +38,10 @@ def _input_size(path, shape: tuple) -> tuple[int, tuple]:
 
 
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
-    """Preprocessing for a model without a card: MNIST-style for digits."""
-    if labels == DIGITS:
-        return Preprocessing(size=size, box=max(1, round(size * 20 / 28)), ink=ink,
-                             centre="mass", stroke=0.14)
-    return Preprocessing(size=size, box=max(1, size - 2 * max(1, size // 16)), ink=ink,
-                         centre="box", stroke=None)
+    """Preprocessing for a model without a card: MNIST-style for digits, PHD08-style else."""
+    base = DIGITS_SPEC if labels == DIGITS else HANGUL
+    return Preprocessing(**{**base.to_dict(), "size": size, "ink": ink,
+                            "box": max(1, round(size * base.box / base.size))})
 
 
 class Recognizer:

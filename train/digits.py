@@ -17,11 +17,11 @@ import numpy as np
 from data_tools.mnist import load_mnist
 from drawpad.errors import ImageError
 from drawpad.labels import DIGITS
-from drawpad.preprocess import Preprocessing, preprocess
+from drawpad.preprocess import DIGITS as SPEC
+from drawpad.preprocess import preprocess
 from train.augment import augment
 from train.common import parallel_map, save_model
 
-SPEC = Preprocessing(size=28, box=20, ink="light", centre="mass", stroke=0.14)
 LOCAL_MNIST = [Path(__file__).resolve().parents[1] / "data" / "mnist",
                Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"]
 

@@ -1,0 +1,140 @@
+"""PHD08 conversion: the original project's algorithm vs data_tools.phd08, side by side.
+
+    python benchmarks/phd08_convert.py [--dump ../shared/data/phd08/가.txt] [--files 2350]
+
+1. Speed on the real dump (가.txt, 2,187 samples), with the original pattern and
+   with every sample; ours single-process, and --workers 2 on a many-file input.
+2. Memory on a PHD08-sized input: --files dump files (default 2,350, as in the
+   full PHD08), generated into a temporary folder from the real one and deleted
+   after; peak RSS of the conversion measured for a small and the full file count.
+
+The original, as described in the issue: parse every line with list(map(int, row)),
+blur and resize each sample with PIL, append to Python lists, save float32, and
+take the label from the file's position in os.walk order.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PATTERN = "[A-Z0-9]+_[0-2]_0_2_1_[0-2]"
+
+
+def original_convert(data_dir: str, out: str, pattern: str | None, size: int = 60) -> int:
+    from PIL import Image, ImageFilter
+
+    images, labels = [], []
+    label = 0
+    for root, _dirs, files in os.walk(data_dir):
+        for name in files:
+            with open(os.path.join(root, name), encoding="utf-8") as f:
+                lines = [line.rstrip("\r\n") for line in f]
+            i = 0
+            while i < len(lines):
+                if not lines[i].strip():
+                    i += 1
+                    continue
+                sample = lines[i].strip()
+                h, w = map(int, lines[i + 1].split())
+                rows = [list(map(int, row)) for row in lines[i + 2:i + 2 + h]]
+                i += 2 + h
+                if pattern and not re.fullmatch(pattern, sample):
+                    continue
+                img = Image.fromarray((np.array(rows) * 255).astype(np.uint8))
+                img = img.filter(ImageFilter.GaussianBlur(1)).resize((size, size))
+                images.append(np.asarray(img, dtype=np.float32) / 255.0)
+                labels.append(label)
+            label += 1
+    np.save(os.path.join(out, "x.npy"), np.array(images, dtype=np.float32))
+    np.save(os.path.join(out, "y.npy"), np.array(labels))
+    return len(images)
+
+
+def ours(data_dir, out, pattern, workers=1) -> int:
+    from data_tools.phd08 import convert
+
+    return convert(data_dir, out, pattern=pattern, workers=workers, labels="present",
+                   overwrite=True, progress=False).samples
+
+
+def timed(fn, *args, repeat=3):
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        n = fn(*args)
+        best = min(best, time.perf_counter() - t)
+    return best, n
+
+
+def peak_rss_of(args: list[str]) -> tuple[float, float]:
+    """Run a conversion in a fresh process: (peak RSS in MB, seconds)."""
+    t = time.perf_counter()
+    code = ("import resource, sys; from data_tools.phd08 import main; "
+            f"rc = main({args!r}); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr)
+    return int(run.stdout.strip().splitlines()[-1]) / 1024, time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dump", default=str(ROOT.parent / "shared/data/phd08/가.txt"))
+    ap.add_argument("--files", type=int, default=2350)
+    args = ap.parse_args()
+
+    from drawpad.labels import ksx1001_syllables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one = tmp / "one"
+        one.mkdir()
+        shutil.copy(args.dump, one / Path(args.dump).name)
+        print(f"input: {args.dump}")
+        for label, pattern in (("original pattern", PATTERN), ("every sample", None)):
+            t_orig, n_orig = timed(original_convert, str(one), str(tmp), pattern)
+            t_ours, n_ours = timed(ours, one, tmp / "out", pattern)
+            print(f"{label:17s} original {n_orig:5d} samples {t_orig * 1e3:8.1f} ms | "
+                  f"ours {n_ours:5d} samples {t_ours * 1e3:7.1f} ms | {t_orig / t_ours:5.1f}x faster")
+
+        # Many files: the dump copied under syllable names, keeping 27 samples each
+        # (9 fonts x 3 sizes) so the run fits in minutes; RSS must not grow with files.
+        text = Path(args.dump).read_bytes()
+        blocks = [b for b in text.replace(b"\r\n", b"\n").split(b"\n\n") if b.strip()]
+        kept = [b.replace(b"\n", b"\r\n") for b in blocks
+                if re.fullmatch(rb"[A-Z0-9]+_[0-2]_0_2_1_1", b.split(b"\n")[0].strip())]
+        keep = b"\r\n\r\n".join(kept)
+        many = tmp / "many"
+        many.mkdir()
+        for s in ksx1001_syllables()[:args.files]:
+            (many / f"{s}.txt").write_bytes(keep + b"\r\n\r\n")
+        small = tmp / "small"
+        small.mkdir()
+        for f in sorted(many.iterdir())[:100]:
+            shutil.copy(f, small / f.name)
+        print(f"generated {args.files} dump files x {len(kept)} samples in {many}")
+        for label, src, extra in (("100 files, 1 worker ", small, []),
+                                  (f"{args.files} files, 1 worker", many, []),
+                                  (f"{args.files} files, 2 workers", many, ["--workers", "2"])):
+            rss, secs = peak_rss_of(["--data-dir", str(src), "--out", str(tmp / "m"), "--overwrite",
+                                     *extra])
+            n = len(np.load(tmp / "m" / "labels.npy"))
+            print(f"{label}: {n:,} samples in {secs:.1f} s ({n / secs:,.0f} samples/s), "
+                  f"peak RSS {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

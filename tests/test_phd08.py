@@ -1,0 +1,201 @@
+import csv
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_tools import phd08
+from data_tools.phd08 import Malformed, convert, main, read_samples
+from tests.conftest import SHARED, need
+
+GA = SHARED / "phd08" / "가.txt"
+PATTERN = "[A-Z0-9]+_[0-2]_0_2_1_[0-2]"
+
+
+def sample(name, rows):
+    return f"{name}\n{len(rows)} {len(rows[0])}\n" + "\n".join(rows) + "\n\n"
+
+
+GOOD = ["0110", "1111", "0110"]
+
+
+def dump(path, text, crlf=False):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((text.replace("\n", "\r\n") if crlf else text).encode())
+    return path
+
+
+@pytest.fixture(scope="module")
+def ga_pattern(tmp_path_factory):
+    src = tmp_path_factory.mktemp("ga")
+    (src / "가.txt").symlink_to(need(GA))
+    out = tmp_path_factory.mktemp("out") / "ga"
+    result = convert(src, out, pattern=PATTERN, progress=False)
+    return result, out
+
+
+def test_original_pattern_selects_81_samples_of_ga(ga_pattern):
+    result, out = ga_pattern
+    assert result.samples == 81 and result.problems == []
+    images = np.load(out / "images.npy")
+    labels = np.load(out / "labels.npy")
+    assert images.shape == (81, 60, 60) and images.dtype == np.uint8
+    assert set(labels) == {0}  # 가 is 0 under ksx1001
+    names = (out / "labels.txt").read_text(encoding="utf-8").split()
+    assert len(names) == 2350 and names[0] == "가"
+    with open(out / "samples.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 81
+    assert {r["font"] for r in rows} == set("B D G H1 H2 M N S Y".split())
+    assert {r["size"] for r in rows} == {"0", "1", "2"} and {r["slant"] for r in rows} == {"0", "1", "2"}
+    assert all(re.fullmatch(PATTERN, r["name"]) and r["name"] == "_".join(
+        r[k] for k in phd08.FIELDS) for r in rows)
+    for img in images:  # every image has ink, light on dark, box-centred
+        ys, xs = np.nonzero(img > 128)
+        assert len(ys) > 50
+        assert abs((ys.min() + ys.max()) / 2 - 29.5) <= 1.5
+        assert abs((xs.min() + xs.max()) / 2 - 29.5) <= 1.5
+        assert img[0, 0] == 0
+
+
+def test_every_sample_of_ga_and_present_labels(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "가.txt").symlink_to(need(GA))
+    result = convert(tmp_path / "in", tmp_path / "out", labels="present", progress=False)
+    assert result.samples == 2187
+    assert (tmp_path / "out" / "labels.txt").read_text(encoding="utf-8") == "가\n"
+
+
+def test_crlf_and_lf_parse_the_same(tmp_path):
+    text = sample("S_0_0_0_0_1", GOOD) + sample("M_1_0_2_1_0", ["1", "1"])
+    lf = list(read_samples(dump(tmp_path / "lf.txt", text), None, print))
+    crlf = list(read_samples(dump(tmp_path / "crlf.txt", text, crlf=True), None, print))
+    assert [s.name for s in lf] == [s.name for s in crlf] == ["S_0_0_0_0_1", "M_1_0_2_1_0"]
+    assert all(np.array_equal(a.bits, b.bits) for a, b in zip(lf, crlf))
+    assert lf[0].bits.tolist() == [[0, 1, 1, 0], [1, 1, 1, 1], [0, 1, 1, 0]]
+    assert lf[1].fields() == ["M", "1", "0", "2", "1", "0"]
+
+
+MALFORMED = [
+    # (text, message fragment, line)
+    ("S_0_0_0_0_1\n3 4\n0110\n1111\n\n", "row 3 is blank, expected 4", 5),
+    ("S_0_0_0_0_1\n3 4\n0110\n111\n0110\n\n", "row 2 is 3 characters, expected 4", 4),
+    ("S_0_0_0_0_1\n3 4\n0110\n1x11\n0110\n\n", "character 'x' is not 0 or 1", 4),
+    ("S_0_0_0_0_1\n0110\n1111\n\n", "expected an 'H W' line", 2),
+    ("S_0_0_0_0_1\n3 4\n0110\n", "truncated: 1 of 3 rows", 1),
+    ("S_0_0_0_0_1\n2 4\n0110\n0110\n0110\n\n", "more than 2 rows", 5),
+    ("S_0_0_0_0_1\n2 4\n0000\n0000\n\n", "no ink", 1),
+]
+
+
+@pytest.mark.parametrize("bad, message, line", MALFORMED)
+def test_malformed_samples_are_reported_skipped_and_counted(tmp_path, bad, message, line):
+    truncated = "truncated" in message  # the file ends inside the sample
+    text = sample("B_0_0_0_0_0", GOOD) + bad + ("" if truncated else sample("D_2_0_0_0_0", GOOD))
+    path = dump(tmp_path / "in" / "가.txt", text, crlf=True)
+    problems = []
+    names = [s.name for s in read_samples(path, None, problems.append)]
+    assert names[0] == "B_0_0_0_0_0"
+    assert len(problems) == 1 and message in str(problems[0])
+    assert str(problems[0]).startswith(f"{path}:{line + 3 + len(GOOD)}:")  # after the first sample
+    assert names == ["B_0_0_0_0_0"] if truncated else ["B_0_0_0_0_0", "D_2_0_0_0_0"]
+    result = convert(tmp_path / "in", tmp_path / "out", progress=False)
+    assert len(result.problems) == 1 and result.samples == len(names)
+    with pytest.raises(Malformed, match=re.escape(message)):
+        convert(tmp_path / "in", tmp_path / "strict", strict=True, progress=False)
+    assert not (tmp_path / "strict").exists()
+
+
+def test_empty_file_and_unknown_syllable_are_reported(tmp_path):
+    dump(tmp_path / "in" / "가.txt", "\n\n")
+    dump(tmp_path / "in" / "나.txt", sample("S_0_0_0_0_1", GOOD))
+    dump(tmp_path / "in" / "abc.txt", sample("S_0_0_0_0_1", GOOD))
+    result = convert(tmp_path / "in", tmp_path / "out", progress=False)
+    assert result.samples == 1 and result.files == 2
+    assert any("가.txt:1: empty file" in p for p in result.problems)
+    assert result.skipped_files == [f"{tmp_path / 'in' / 'abc.txt'}: 'abc' is not in the label list; skipped"]
+    assert np.load(tmp_path / "out" / "labels.npy").tolist() == [291]  # 나 in KS X 1001 order
+
+
+def test_labels_follow_file_names_not_listing_order(tmp_path):
+    # Deeper folders and reversed names: listing order differs from syllable order.
+    dump(tmp_path / "in" / "z" / "가.txt", sample("S_0_0_0_0_1", GOOD))
+    dump(tmp_path / "in" / "a" / "다.txt", sample("S_0_0_0_0_1", GOOD) + sample("S_0_0_0_0_2", GOOD))
+    nfd = unicodedata.normalize("NFD", "나")  # as macOS writes names
+    dump(tmp_path / "in" / "m" / f"{nfd}.txt", sample("S_0_0_0_0_1", GOOD))
+    convert(tmp_path / "in", tmp_path / "out", labels="present", progress=False)
+    names = (tmp_path / "out" / "labels.txt").read_text(encoding="utf-8").split()
+    labels = np.load(tmp_path / "out" / "labels.npy")
+    assert names == ["가", "나", "다"]
+    assert [names[k] for k in labels] == ["가", "나", "다", "다"]
+    with open(tmp_path / "out" / "samples.csv", encoding="utf-8") as f:
+        files = [Path(r["file"]).stem for r in csv.DictReader(f)]
+    assert [unicodedata.normalize("NFC", f) for f in files] == ["가", "나", "다", "다"]
+
+
+def test_given_label_file(tmp_path):
+    dump(tmp_path / "in" / "나.txt", sample("S_0_0_0_0_1", GOOD))
+    (tmp_path / "labels.txt").write_text("나\n가\n", encoding="utf-8")
+    convert(tmp_path / "in", tmp_path / "out", labels=str(tmp_path / "labels.txt"), progress=False)
+    assert np.load(tmp_path / "out" / "labels.npy").tolist() == [0]
+
+
+def test_two_workers_give_the_same_arrays(tmp_path):
+    for s in ("가", "나", "다", "라"):
+        dump(tmp_path / "in" / f"{s}.txt", "".join(
+            sample(f"S_{i}_0_0_0_0", [r[i % 4:] + r[:i % 4] for r in ["0110", "1111", "0110", "1001"]])
+            for i in range(3)))
+    convert(tmp_path / "in", tmp_path / "one", workers=1, progress=False)
+    convert(tmp_path / "in", tmp_path / "two", workers=2, progress=False)
+    for name in ("images.npy", "labels.npy"):
+        assert np.array_equal(np.load(tmp_path / "one" / name), np.load(tmp_path / "two" / name))
+    assert (tmp_path / "one" / "samples.csv").read_text() == (tmp_path / "two" / "samples.csv").read_text()
+
+
+def test_finished_output_is_not_overwritten_without_flag(tmp_path, capsys):
+    dump(tmp_path / "in" / "가.txt", sample("S_0_0_0_0_1", GOOD))
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 0
+    before = (tmp_path / "out" / "images.npy").read_bytes()
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "out" / "images.npy").read_bytes() == before
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--overwrite",
+                 "--size", "32"]) == 0
+    assert np.load(tmp_path / "out" / "images.npy").shape == (1, 32, 32)
+
+
+def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatch):
+    dump(tmp_path / "in" / "가.txt", sample("S_0_0_0_0_1", GOOD) + sample("S_0_0_0_0_2", GOOD))
+    calls = []
+
+    def interrupt(bits, spec):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return np.zeros((spec.size, spec.size), np.uint8)
+
+    monkeypatch.setattr(phd08, "to_image", interrupt)
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 130
+    assert not (tmp_path / "out").exists()
+    monkeypatch.undo()
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 0
+    assert len(np.load(tmp_path / "out" / "labels.npy")) == 2
+    assert not (tmp_path / ".out.partial").exists()
+
+
+def test_cli_errors_and_preview(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "o"), "--pattern", "("]) == 2
+    err = capsys.readouterr().err
+    assert "no such folder" in err and "error:" in err and "Traceback" not in err
+    dump(tmp_path / "in" / "가.txt", sample("S_0_0_0_0_1", GOOD) + "S_1\n2 2\n01\n\n")
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
+                 "--preview", str(tmp_path / "grid.png")]) == 0
+    captured = capsys.readouterr()
+    assert "1 malformed samples skipped" in captured.out
+    assert "warning:" in captured.err and "가.txt:10: sample 'S_1': row 2 is blank" in captured.err
+    import cv2
+    grid = cv2.imread(str(tmp_path / "grid.png"))
+    assert grid is not None and grid.shape[0] >= 120
