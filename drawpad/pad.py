@@ -105,11 +105,15 @@ def run_pad(recognizer, top: int = 3) -> int:
               "use --image FILE for headless recognition", file=sys.stderr)
         return 2
     cv2.setMouseCallback(TITLE, pad.on_mouse)
-    print(f"drawpad ready: {recognizer.source} ({len(recognizer.labels)} labels)", flush=True)
+    ready = False
     try:
         while True:
             cv2.imshow(TITLE, pad.render())
             key = cv2.waitKey(15)
+            if not ready:  # the first frame is on screen
+                print(f"drawpad ready: {recognizer.source} ({len(recognizer.labels)} labels)",
+                      flush=True)
+                ready = True
             if key != -1 and not pad.on_key(key & 0xFF):
                 break
             if cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:

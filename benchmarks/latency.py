@@ -1,0 +1,125 @@
+"""Recognition latency: drawpad's SPACE-to-top-3 vs the original project's model.predict.
+
+    python benchmarks/latency.py [--model models/mnist.h5] [-n 200]
+
+Both run in this one process on the same model and the same canvases (real
+pendigits strokes replayed on a 400x400 pad):
+- drawpad: Recognizer.recognize(canvas, top=3), preprocessing included;
+- original: shrink the whole canvas to the model input, invert, /255, then
+  model.predict(x) and argsort for the top 3 (what the original pad did).
+Then cold start: `python run_pad.py` to the first frame on screen (under Xvfb
+when there is no display), and `run_pad.py --image` for one file, end to end.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def percentiles(times):
+    ms = np.array(times) * 1e3
+    return np.percentile(ms, 50), np.percentile(ms, 99)
+
+
+def canvases(n: int, seed: int = 0):
+    from data_tools.strokes import load_strokes, replay
+
+    strokes = load_strokes(ROOT.parent / "shared/data/strokes/pendigits-train.ndjson.gz")
+    rng = np.random.default_rng(seed)
+    return [replay(strokes[i], rng) for i in rng.choice(len(strokes), n, replace=False)]
+
+
+def original_top3(model, canvas, size):
+    import cv2
+
+    x = (255 - cv2.resize(canvas, (size, size))).astype(np.float32) / 255
+    p = model.predict(x.reshape(1, size, size, 1), verbose=0)[0]
+    return np.argsort(-p)[:3]
+
+
+def cold_start(model: str) -> tuple[float | None, float]:
+    """(seconds to the first frame of the window or None, seconds for --image)."""
+    import cv2
+
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "digit.png"
+        cv2.imwrite(str(png), canvases(1, seed=1)[0])
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "run_pad.py", "--model", model, "--image", str(png)],
+                       cwd=ROOT, check=True, capture_output=True)
+        headless = time.perf_counter() - t
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    env = dict(os.environ)
+    xvfb = None
+    if not env.get("DISPLAY"):
+        if not shutil.which("Xvfb"):
+            return None, headless
+        from window import Xvfb
+        xvfb = Xvfb()
+        env["DISPLAY"] = xvfb.display
+    try:
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "run_pad.py", "--model", model], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in proc.stdout:
+            if line.startswith("drawpad ready"):
+                break
+        window = time.perf_counter() - t
+        proc.terminate()
+        proc.wait(10)
+    finally:
+        if xvfb:
+            xvfb.close()
+    return window, headless
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(ROOT / "models/mnist.h5"))
+    ap.add_argument("-n", type=int, default=200)
+    args = ap.parse_args()
+
+    from drawpad import Recognizer
+
+    rec = Recognizer.from_file(args.model)
+    images = canvases(args.n)
+    size = rec.spec.size
+    for image in images[:10]:  # warm both paths up
+        rec.recognize(image, top=3)
+        original_top3(rec.model, image, size)
+
+    ours, orig = [], []
+    for image in images:  # interleaved, so both see the same machine state
+        t = time.perf_counter()
+        rec.recognize(image, top=3)
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        original_top3(rec.model, image, size)
+        orig.append(time.perf_counter() - t)
+    (p50, p99), (o50, o99) = percentiles(ours), percentiles(orig)
+    print(f"model: {args.model}, {args.n} recognitions of replayed pen strokes, {os.cpu_count()} CPUs")
+    print(f"drawpad recognize (preprocess + predict_on_batch): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+    print(f"original (resize + model.predict):                 p50 {o50:.2f} ms  p99 {o99:.2f} ms")
+    print(f"speed-up at p50: {o50 / p50:.1f}x   at p99: {o99 / p99:.1f}x")
+
+    window, headless = cold_start(args.model)
+    print(f"cold start, run_pad.py --image one file, end to end: {headless:.2f} s")
+    print("cold start, run_pad.py to first frame on screen: " +
+          (f"{window:.2f} s" if window is not None else "skipped (no display, no Xvfb)"))
+
+
+if __name__ == "__main__":
+    main()
