@@ -20,13 +20,13 @@ import re
 import shutil
 import sys
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from data_tools.parallel import pool
 from data_tools.progress import Progress
 from drawpad.errors import ImageError
 from drawpad.labels import ksx1001_syllables, read_labels, write_labels
@@ -207,8 +207,8 @@ def convert(data_dir, out, spec: Preprocessing = HANGUL, pattern: str | None = N
     problems: list[str] = []
     counts = []
     bar = Progress(len(files), "counting: files") if progress else None
-    with _pool(workers) as pool:
-        jobs = [pool.submit(count_file, f, pattern, strict) for f in files]
+    with pool(workers) as executor:
+        jobs = [executor.submit(count_file, f, pattern, strict) for f in files]
         for job in jobs:
             c, p = job.result()  # Malformed propagates under --strict
             counts.append(c)
@@ -227,8 +227,8 @@ def convert(data_dir, out, spec: Preprocessing = HANGUL, pattern: str | None = N
     offsets = np.concatenate([[0], np.cumsum(counts)])
     bar = Progress(len(files), "converting: files") if progress else None
     rows = []
-    with _pool(workers) as pool:
-        jobs = [pool.submit(fill_file, f, pattern, spec, tmp / "images.npy", int(o), c)
+    with pool(workers) as executor:
+        jobs = [executor.submit(fill_file, f, pattern, spec, tmp / "images.npy", int(o), c)
                 for f, o, c in zip(files, offsets, counts)]
         for f, c, job in zip(files, counts, jobs):
             names, blank = job.result()
@@ -257,30 +257,6 @@ def _label_list(mode: str, files: list[Path]) -> list[str]:
         known = [s for s in ksx1001_syllables() if s in found]
         return known + sorted(found - set(known))
     return read_labels(mode)
-
-
-class _Inline:
-    """A stand-in for a process pool that runs jobs right away (--workers 1)."""
-
-    class _Done:
-        def __init__(self, fn, args):
-            self.fn, self.args = fn, args
-
-        def result(self):
-            return self.fn(*self.args)
-
-    def submit(self, fn, *args):
-        return self._Done(fn, args)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _pool(workers: int):
-    return ProcessPoolExecutor(workers) if workers > 1 else _Inline()
 
 
 def _replace_dir(new: Path, out: Path) -> None:

@@ -1,0 +1,213 @@
+"""Korean fonts -> PHD08-format text dumps, one file per syllable.
+
+    python -m data_tools.synth --fonts auto --out synth/ --per-font 6 --seed 0
+    python -m data_tools.phd08 --data-dir synth/ --out synth_60/
+
+PHD08 itself is printed fonts scanned with variations; this renders the same
+kind of samples from TrueType/OpenType fonts with Pillow, named like PHD08's
+FO_FS_CP_RE_TH_SL: font code, size, copy/noise, resolution, binarization
+threshold and slant, each at level 0-2, plus elastic distortion and stroke-
+width changes so the strokes look more like handwriting. A font without a
+glyph for a syllable is detected and skipped, never drawn as a tofu box.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import sys
+from functools import lru_cache
+from itertools import product
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from data_tools.distort import affine, elastic, pen_width
+from data_tools.parallel import pool
+from data_tools.progress import Progress
+from drawpad.labels import ksx1001_syllables, read_labels
+
+FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts",
+             "C:/Windows/Fonts", "/System/Library/Fonts", "/Library/Fonts"]
+# What each PHD08 field's level 0, 1, 2 means here.
+SIZES = (40, 52, 64)              # FS: glyph size in pixels at resolution level 1
+NOISE = (0.0, 0.04, 0.08)         # CP: copy noise, std of added gray noise (0..1 scale)
+RESOLUTIONS = (0.75, 1.0, 1.25)   # RE: scan resolution, scales the rendering
+THRESHOLDS = (0.35, 0.5, 0.65)    # TH: binarization threshold (lower: thicker strokes)
+SLANTS = (-0.2, 0.0, 0.2)         # SL: shear
+LEVELS = list(product(range(3), repeat=5))
+PROBE = "가닭힝"  # KS X 1001 syllables every Korean font draws (뷁 is not in the set)
+
+
+def font_code(path: Path) -> str:
+    """PHD08 font codes are [A-Z0-9]+: NanumGothicBold.ttf -> NANUMGOTHICBOLD."""
+    return re.sub(r"[^A-Z0-9]", "", path.stem.upper()) or "FONT"
+
+
+@lru_cache(maxsize=64)
+def _font(path: str, size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(path, size)
+
+
+def _render_gray(path: str, ch: str, size: int) -> np.ndarray:
+    """A character in white on black, with margins, as float32 0..1."""
+    from PIL import Image, ImageDraw
+
+    font = _font(path, size)
+    pad = size // 2
+    img = Image.new("L", (2 * size + 2 * pad,) * 2, 0)
+    ImageDraw.Draw(img).text((pad, pad), ch, font=font, fill=255)
+    return np.asarray(img, np.float32) / 255
+
+
+@lru_cache(maxsize=64)
+def _tofu(path: str, size: int) -> bytes:
+    """What the font draws for a character it lacks (its .notdef glyph)."""
+    return _render_gray(path, "\U0010FFFD", size).tobytes()
+
+
+def has_glyph(path: str | Path, ch: str, size: int = 32) -> bool:
+    """True if the font really draws `ch`: some ink, and not its .notdef box."""
+    try:
+        gray = _render_gray(str(path), ch, size)
+    except OSError:
+        return False
+    return bool(gray.max() > 0.5) and gray.tobytes() != _tofu(str(path), size)
+
+
+def find_fonts(where: str = "auto") -> list[Path]:
+    """Korean fonts under the system font folders (auto) or a given folder."""
+    roots = [Path(d).expanduser() for d in FONT_DIRS] if where == "auto" else [Path(where)]
+    found = []
+    for root in roots:
+        if root.is_dir():
+            found += [p for p in sorted(root.rglob("*")) if p.suffix.lower() in (".ttf", ".otf")]
+    return [p for p in found if all(has_glyph(p, ch) for ch in PROBE)]
+
+
+def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator) -> np.ndarray:
+    """One PHD08-like sample: H x W uint8 bits, 1 = ink, cropped to the ink."""
+    fs, cp, re_, th, sl = levels
+    size = max(12, round(SIZES[fs] * RESOLUTIONS[re_]))
+    gray = _render_gray(path, ch, size)
+    gray = affine(gray, rotate_deg=rng.uniform(-4, 4), shear=SLANTS[sl] + rng.uniform(-0.05, 0.05),
+                  stretch=rng.uniform(-0.08, 0.08))
+    gray = elastic(gray, rng, alpha=size * 0.04, sigma=size * 0.12)
+    gray = pen_width(gray, int(rng.integers(-1, 2)) * max(1, size // 40))
+    gray = cv2.GaussianBlur(gray, (0, 0), 0.6 + 0.2 * re_)  # scanner blur
+    # Cropped to the clean glyph, as PHD08's samples are: noise then roughens
+    # the strokes instead of scattering specks that would widen the crop.
+    x, y, w, h = cv2.boundingRect((gray > THRESHOLDS[th]).astype(np.uint8))
+    gray = gray[y:y + h, x:x + w]
+    if NOISE[cp]:
+        gray = gray + rng.normal(0, NOISE[cp], gray.shape).astype(np.float32)
+    return (gray > THRESHOLDS[th]).astype(np.uint8)
+
+
+def dump_text(samples: list[tuple[str, np.ndarray]]) -> bytes:
+    """PHD08 text: name, 'H W', rows of 0/1, blank line; CRLF like the originals."""
+    out = []
+    for name, bits in samples:
+        h, w = bits.shape
+        rows = (bits + 48).astype(np.uint8).tobytes()
+        out.append(f"{name}\r\n{h} {w}\r\n".encode() +
+                   b"".join(rows[r * w:(r + 1) * w] + b"\r\n" for r in range(h)) + b"\r\n")
+    return b"".join(out)
+
+
+def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path):
+    """All samples of one syllable -> out/<ch>.txt (written whole, then renamed)."""
+    rng = np.random.default_rng([seed, ord(ch)])
+    samples, missing = [], []
+    for path in fonts:
+        if not has_glyph(path, ch):
+            missing.append(path)
+            continue
+        for k in rng.choice(len(LEVELS), size=min(per_font, len(LEVELS)), replace=False):
+            levels = LEVELS[k]
+            bits = render_sample(path, ch, levels, rng)
+            if bits.size and bits.any():
+                samples.append((f"{font_code(Path(path))}_" + "_".join(map(str, levels)), bits))
+    tmp = out / f".{ch}.txt.partial"
+    tmp.write_bytes(dump_text(samples))
+    os.replace(tmp, out / f"{ch}.txt")
+    return len(samples), missing
+
+
+def synthesize(fonts: list[Path], out, labels: list[str], per_font: int = 6, seed: int = 0,
+               workers: int = 1, progress: bool = True) -> tuple[int, dict[str, list[str]]]:
+    """-> (samples written, {font: [syllables it lacks]})."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    codes = {}
+    for f in fonts:
+        if codes.setdefault(font_code(f), f) != f:
+            raise ValueError(f"fonts {codes[font_code(f)]} and {f} share the code {font_code(f)}")
+    with open(out / "fonts.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("code", "font")] + [(font_code(f), str(f)) for f in fonts])
+    bar = Progress(len(labels), "syllables") if progress else None
+    total, lacking = 0, {}
+    paths = [str(f) for f in fonts]
+    with pool(workers) as executor:
+        jobs = [executor.submit(synth_file, ch, paths, per_font, seed, out) for ch in labels]
+        for ch, job in zip(labels, jobs):
+            n, missing = job.result()
+            total += n
+            for m in missing:
+                lacking.setdefault(m, []).append(ch)
+            if bar:
+                bar.update(1, n)
+    return total, lacking
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m data_tools.synth", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fonts", default="auto",
+                    help="auto (installed Korean fonts), a folder of fonts, or a file listing "
+                         "font paths one per line (default %(default)s)")
+    ap.add_argument("--out", required=True, help="output folder for the <syllable>.txt dumps")
+    ap.add_argument("--labels", default="ksx1001",
+                    help="ksx1001 (all 2,350 syllables) or a labels file (default %(default)s)")
+    ap.add_argument("--per-font", type=int, default=6,
+                    help="samples per font and syllable, distinct field combinations (default %(default)s)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1, help="processes (default %(default)s)")
+    args = ap.parse_args(argv)
+
+    try:
+        if Path(args.fonts).is_file():
+            fonts = [Path(line.strip()) for line in Path(args.fonts).read_text().splitlines() if line.strip()]
+            bad = [f for f in fonts if not all(has_glyph(f, ch) for ch in PROBE)]
+            if bad:
+                raise ValueError(f"not Korean fonts (or unreadable): {', '.join(map(str, bad))}")
+        else:
+            fonts = find_fonts(args.fonts)
+        if not fonts:
+            raise ValueError(f"no Korean fonts found in {args.fonts} "
+                             "(apt-get install fonts-nanum fonts-unfonts-core fonts-baekmuk)")
+        labels = list(ksx1001_syllables()) if args.labels == "ksx1001" else read_labels(args.labels)
+        print(f"{len(fonts)} fonts, {len(labels)} syllables, up to {args.per_font} samples each",
+              file=sys.stderr)
+        total, lacking = synthesize(fonts, args.out, labels, args.per_font, args.seed,
+                                    max(1, args.workers))
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished syllable files are complete, the rest are not written",
+              file=sys.stderr)
+        return 130
+    for font, chars in lacking.items():
+        print(f"warning: {font} lacks {len(chars)} syllables (skipped): {''.join(chars[:20])}"
+              f"{'...' if len(chars) > 20 else ''}", file=sys.stderr)
+    print(f"wrote {total:,} samples of {len(labels)} syllables from {len(fonts)} fonts to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from data_tools import phd08
+from data_tools.synth import find_fonts, font_code, has_glyph, main
+
+NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+
+
+@pytest.fixture(scope="module")
+def font():
+    from pathlib import Path
+    if not Path(NANUM).is_file():
+        pytest.skip("fonts-nanum not installed (apt-get install fonts-nanum)")
+    return NANUM
+
+
+def test_missing_glyphs_are_detected_not_drawn_as_tofu(font):
+    assert has_glyph(font, "가") and has_glyph(font, "힝")
+    assert not has_glyph(font, "\u0f00")  # Tibetan: no glyph in a Korean font
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    if __import__("os").path.exists(dejavu):
+        assert not has_glyph(dejavu, "가")
+        assert dejavu not in map(str, find_fonts("/usr/share/fonts/truetype/dejavu"))
+
+
+def test_font_codes_fit_the_phd08_name_pattern():
+    from pathlib import Path
+    assert font_code(Path("NanumGothic-Bold.ttf")) == "NANUMGOTHICBOLD"
+
+
+def test_synthesized_dumps_round_trip_through_the_converter(font, tmp_path):
+    (tmp_path / "labels.txt").write_text("가\n힝\n", encoding="utf-8")
+    (tmp_path / "fonts.txt").write_text(font + "\n", encoding="utf-8")
+    assert main(["--fonts", str(tmp_path / "fonts.txt"), "--out", str(tmp_path / "dumps"),
+                 "--labels", str(tmp_path / "labels.txt"), "--per-font", "4", "--seed", "1"]) == 0
+    assert sorted(p.name for p in (tmp_path / "dumps").glob("*.txt")) == ["가.txt", "힝.txt"]
+    counts = []
+    for ch in "가힝":  # every sample parses; a rendering with no ink at all is left out
+        samples = list(phd08.read_samples(tmp_path / "dumps" / f"{ch}.txt", None, pytest.fail))
+        assert 3 <= len(samples) <= 4
+        assert all(s.name.startswith("NANUMGOTHIC_") and len(s.fields()) == 6 for s in samples)
+        assert len({s.name for s in samples}) == len(samples)
+        counts.append(len(samples))
+    result = phd08.convert(tmp_path / "dumps", tmp_path / "arrays", labels="present", progress=False)
+    assert result.samples == sum(counts) and result.problems == []
+    labels = np.load(tmp_path / "arrays" / "labels.npy")
+    assert labels.tolist() == [0] * counts[0] + [1] * counts[1]
+    # Same seed, same dumps: synthesis is reproducible.
+    assert main(["--fonts", str(tmp_path / "fonts.txt"), "--out", str(tmp_path / "again"),
+                 "--labels", str(tmp_path / "labels.txt"), "--per-font", "4", "--seed", "1"]) == 0
+    assert (tmp_path / "again" / "가.txt").read_bytes() == (tmp_path / "dumps" / "가.txt").read_bytes()
+
+
+def test_no_fonts_is_a_clear_error(tmp_path, capsys):
+    assert main(["--fonts", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "no Korean fonts" in capsys.readouterr().err
