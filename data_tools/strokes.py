@@ -34,10 +34,10 @@ def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,
     target_h = rng.uniform(*height)
     scale = target_h / max(hi[1] - lo[1], 1e-6)
     # A wide, flat trace (a "1" drawn as a dash) must still fit on the canvas.
-    scale = min(scale, (canvas - width - 2) / max(hi[0] - lo[0], 1e-6))
+    scale = min(scale, (canvas - width - 4) / max(hi[0] - lo[0], 1e-6))
     size = (hi - lo) * scale
-    origin = np.array([rng.uniform(width / 2 + 1, canvas - size[0] - width / 2 - 1),
-                       rng.uniform(width / 2 + 1, canvas - size[1] - width / 2 - 1)])
+    low = width / 2 + 1
+    origin = np.array([rng.uniform(low, max(low, canvas - size[k] - width / 2 - 1)) for k in (0, 1)])
     placed = [(s - lo) * scale + origin for s in strokes]
     paper = np.full((canvas, canvas), PAPER, np.uint8)
     return draw_strokes(paper, placed, width)

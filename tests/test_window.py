@@ -8,7 +8,7 @@ def test_draw_a_digit_press_space_read_the_prediction(xvfb):
     pad = PadWindow(xvfb)
     try:
         pad.key("space")
-        assert pad.next_line("draw") == "draw something first"
+        assert pad.next_line("draw something") == "draw something first"
         # A "7": top bar, then the diagonal down.
         pad.stroke([(140, 110)] + [(140 + 10 * i, 110) for i in range(1, 21)] +
                    [(340 - 7 * i, 110 + 16 * i) for i in range(1, 16)])
