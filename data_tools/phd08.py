@@ -21,8 +21,8 @@ import shutil
 import sys
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterator
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -33,7 +33,6 @@ from drawpad.labels import ksx1001_syllables, read_labels, write_labels
 from drawpad.preprocess import HANGUL, Preprocessing, preprocess
 
 FIELDS = ("font", "size", "copy", "resolution", "threshold", "slant")
-OUTPUTS = ("images.npy", "labels.npy", "labels.txt", "samples.csv", "preprocessing.json")
 MAX_SIDE = 4096  # a PHD08 sample is well under 200 pixels a side; more is a corrupt header
 
 
@@ -164,7 +163,7 @@ def fill_file(path: Path, pattern: str | None, spec: Preprocessing, images_path:
             raise RuntimeError(f"{path} changed during the conversion")
         try:
             images[offset + k] = to_image(s.bits, spec)
-        except ImageError as e:  # e.g. a sample with no ink at all
+        except ImageError as e:  # a blob the pad would refuse (no-ink samples never get here)
             images[offset + k] = 0
             blank.append(f"{path}:{s.line}: sample {s.name!r}: {e}")
         names.append((s.name, *s.fields()))
