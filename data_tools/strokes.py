@@ -21,6 +21,11 @@ def load_strokes(path: str | Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def writer(sample: dict) -> int:
+    """The writer's number (1-30 in pendigits), from the UNIPEN comment: digit, writer, ..."""
+    return int(sample["comment"][1])
+
+
 def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,
            height: tuple[int, int] = (80, 320), pen: tuple[int, int] = (8, 30)) -> np.ndarray:
     """Draw one sample at a random height, position and pen width on a blank canvas."""

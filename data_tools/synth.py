@@ -23,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from skimage.morphology import skeletonize
 
 from data_tools.distort import affine, elastic, pen_width
 from data_tools.parallel import pool
@@ -38,6 +39,9 @@ RESOLUTIONS = (0.75, 1.0, 1.25)   # RE: scan resolution, scales the rendering
 THRESHOLDS = (0.35, 0.5, 0.65)    # TH: binarization threshold (lower: thicker strokes)
 SLANTS = (-0.2, 0.0, 0.2)         # SL: shear
 LEVELS = list(product(range(3), repeat=5))
+# Strokes stay at least this many pixels wide: thinner ones (light fonts) break
+# into dots once blurred, noised and thresholded.
+MIN_STROKE = 3.0
 PROBE = "가닭힝"  # KS X 1001 syllables every Korean font draws (뷁 is not in the set)
 
 
@@ -89,15 +93,26 @@ def find_fonts(where: str = "auto") -> list[Path]:
     return [p for p in found if all(has_glyph(p, ch) for ch in PROBE)]
 
 
-def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator) -> np.ndarray:
-    """One PHD08-like sample: H x W uint8 bits, 1 = ink, cropped to the ink."""
+def stroke_width(gray: np.ndarray) -> float:
+    """Mean stroke width in pixels: ink area over centre-line length."""
+    ink = gray > 0.5
+    return float(ink.sum()) / max(1, int(skeletonize(ink).sum()))
+
+
+def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator) -> np.ndarray | None:
+    """One PHD08-like sample: H x W uint8 bits, 1 = ink, cropped to the ink.
+
+    None when the sample came out unusable (almost no ink, or solid ink).
+    """
     fs, cp, re_, th, sl = levels
     size = max(12, round(SIZES[fs] * RESOLUTIONS[re_]))
     gray = _render_gray(path, ch, size)
     gray = affine(gray, rotate_deg=rng.uniform(-4, 4), shear=SLANTS[sl] + rng.uniform(-0.05, 0.05),
                   stretch=rng.uniform(-0.08, 0.08))
     gray = elastic(gray, rng, alpha=size * 0.04, sigma=size * 0.12)
-    gray = pen_width(gray, int(rng.integers(-1, 2)) * max(1, size // 40))
+    change = int(rng.integers(-1, 2)) * max(1, size // 40)
+    thinnest = int(np.ceil((MIN_STROKE - stroke_width(gray)) / 2))  # pen_width works per side
+    gray = pen_width(gray, max(change, thinnest))
     gray = cv2.GaussianBlur(gray, (0, 0), 0.6 + 0.2 * re_)  # scanner blur
     # Cropped to the clean glyph, as PHD08's samples are: noise then roughens
     # the strokes instead of scattering specks that would widen the crop.
@@ -105,7 +120,8 @@ def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator) -
     gray = gray[y:y + h, x:x + w]
     if NOISE[cp]:
         gray = gray + rng.normal(0, NOISE[cp], gray.shape).astype(np.float32)
-    return (gray > THRESHOLDS[th]).astype(np.uint8)
+    bits = (gray > THRESHOLDS[th]).astype(np.uint8)
+    return bits if min(h, w) >= 4 and 0.02 < bits.mean() < 0.8 else None
 
 
 def dump_text(samples: list[tuple[str, np.ndarray]]) -> bytes:
@@ -130,7 +146,7 @@ def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path):
         for k in rng.choice(len(LEVELS), size=min(per_font, len(LEVELS)), replace=False):
             levels = LEVELS[k]
             bits = render_sample(path, ch, levels, rng)
-            if bits.size and bits.any():
+            if bits is not None:
                 samples.append((f"{font_code(Path(path))}_" + "_".join(map(str, levels)), bits))
     tmp = out / f".{ch}.txt.partial"
     tmp.write_bytes(dump_text(samples))

@@ -13,6 +13,7 @@ from drawpad.errors import DrawpadError, ImageError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = "mnist"
+HANGUL_MODEL = "hangul"
 
 
 def resolve_model(name: str) -> Path:
@@ -73,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="run_pad.py",
         description="Draw a digit or Hangul syllable and see the top guesses. "
-                    "Keys: SPACE recognize, C clear, Z undo, L live mode, Q/ESC quit.")
+                    "Keys: SPACE recognize, ENTER add the top guess to the text, BACKSPACE "
+                    "delete, C clear, Z undo, L live mode, M switch digits/Hangul, Q/ESC quit "
+                    "(the composed text is printed on exit).")
     ap.add_argument("--model", default=DEFAULT_MODEL,
                     help="short name of a model in models/ (mnist, hangul) or a path to any "
                          ".h5 (default: %(default)s)")
@@ -85,13 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--image", nargs="+", metavar="FILE",
                     help="recognize these image files without a window")
     ap.add_argument("--json", action="store_true", help="with --image: one JSON object per line")
-    ap.add_argument("--top", type=int, default=3, help="how many guesses to show (default %(default)s)")
+    ap.add_argument("--top", type=int,
+                    help="how many guesses to show (default: 3 for digits, 5 for Hangul)")
     return ap
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.top < 1:
+    if args.top is not None and args.top < 1:
         print("error: --top must be at least 1", file=sys.stderr)
         return 2
     try:
@@ -99,10 +103,14 @@ def main(argv=None) -> int:
 
         rec = Recognizer.from_file(resolve_model(args.model), labels=args.labels, ink=args.ink)
         if args.image:
-            return recognize_files(rec, args.image, args.top, args.json)
+            return recognize_files(rec, args.image, args.top or (3 if len(rec.labels) <= 10 else 5),
+                                   args.json)
         from drawpad.pad import run_pad
 
-        return run_pad(rec, top=args.top)
+        # M switches to the other shipped model: Hangul from digits, digits from anything else.
+        other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
+        return run_pad(rec, top=args.top,
+                       other=lambda: Recognizer.from_file(resolve_model(other)))
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -3,32 +3,52 @@ without a display; `run_pad` is the thin OpenCV loop around it."""
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from drawpad.canvas import Canvas
 from drawpad.cli import format_line
-from drawpad.errors import ImageError
+from drawpad.errors import DrawpadError, ImageError
+from drawpad.text import draw_text, korean_font_path
 
 TITLE = "drawpad"
 CANVAS = 480
 PANEL = 320
 HINT_H = 30
-HINT = "SPACE recognize  C clear  Z undo  L live  Q quit"
+TEXT_H = 44
+HINT = "SPACE recognize  ENTER add  BKSP delete  C clear  Z undo  L live  M model  Q quit"
+ENTER, BACKSPACE = (10, 13), (8, 127)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 BG, FG, DIM, ACCENT = (40, 40, 40), (240, 240, 240), (150, 150, 150), (90, 180, 90)
 
 
 class Pad:
-    def __init__(self, recognizer, top: int = 3, out=sys.stdout):
+    """`other` loads the model M switches to (on first use, so start-up stays fast).
+    `top` None shows 3 guesses for digits, 5 for bigger label sets such as Hangul."""
+
+    def __init__(self, recognizer, top: int | None = None, out=sys.stdout,
+                 other: Callable[[], object] | None = None):
         self.rec = recognizer
-        self.top = top
+        self.fixed_top = top
         self.out = out
+        self.other = other
         self.canvas = Canvas(CANVAS, CANVAS)
         self.live = False
         self.predictions = []
-        self.message = "draw a digit, then press SPACE"
+        self.text = ""  # composed with ENTER and BACKSPACE
+        self.message = self._hello()
+
+    @property
+    def top(self) -> int:
+        return self.fixed_top or (3 if len(self.rec.labels) <= 10 else 5)
+
+    def _hello(self) -> str:
+        if not all(label.isascii() for label in self.rec.labels) and korean_font_path() is None:
+            return "no Korean font: labels as U+XXXX"
+        return "draw a digit, then press SPACE" if len(self.rec.labels) <= 10 else \
+            "draw a syllable, then press SPACE"
 
     # -- input -------------------------------------------------------------
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
@@ -58,7 +78,39 @@ class Pad:
         elif key in (ord("l"), ord("L")):
             self.live = not self.live
             self.message = f"live mode {'on' if self.live else 'off'}"
+        elif key in (ord("m"), ord("M")):
+            self.switch_model()
+        elif key in ENTER:
+            self.add_guess()
+        elif key in BACKSPACE:
+            self.text = self.text[:-1]
         return True
+
+    def switch_model(self) -> None:
+        if self.other is None:
+            self.message = "no other model to switch to"
+            return
+        previous = self.rec
+        try:
+            self.rec = self.other() if callable(self.other) else self.other
+        except DrawpadError as e:
+            self.message = str(e)[:60]
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            return
+        self.other = previous  # M again switches back, without reloading
+        self.predictions, self.message = [], self._hello()
+        print(f"model: {self.rec.source} ({len(self.rec.labels)} labels)", file=self.out, flush=True)
+        if not self.canvas.is_empty:
+            self.recognize()
+
+    def add_guess(self) -> None:
+        """Append the top guess to the text and start the next character on a clean canvas."""
+        if not self.predictions:
+            self.recognize()
+        if self.predictions:
+            self.text += self.predictions[0].label
+            self.canvas.clear()
+            self.predictions, self.message = [], f"added {self.text[-1]}"
 
     def recognize(self) -> None:
         if self.canvas.is_empty:
@@ -80,23 +132,26 @@ class Pad:
         cv2.putText(panel, f"top {self.top}" + ("  (live)" if self.live else ""), (16, y),
                     FONT, 0.7, DIM, 1, cv2.LINE_AA)
         for p in self.predictions:
-            y += 60
-            cv2.putText(panel, p.label, (16, y), FONT, 1.3, FG, 2, cv2.LINE_AA)
+            y += 60 if self.top <= 3 else 70
+            draw_text(panel, p.label, (14, y - 36), 40)  # Hangul too (OpenCV alone cannot)
             bar = int(round(p.probability * (PANEL - 150)))
             cv2.rectangle(panel, (70, y - 26), (70 + PANEL - 150, y - 4), (70, 70, 70), -1)
             cv2.rectangle(panel, (70, y - 26), (70 + bar, y - 4), ACCENT, -1)
             cv2.putText(panel, f"{p.probability * 100:5.1f}%", (PANEL - 74, y - 8), FONT, 0.5,
                         FG, 1, cv2.LINE_AA)
         if self.message:
-            cv2.putText(panel, self.message[:34], (16, CANVAS - 20), FONT, 0.5, FG, 1, cv2.LINE_AA)
+            draw_text(panel, self.message[:36], (16, CANVAS - 36), 18)
+        line = np.full((TEXT_H, CANVAS + PANEL, 3), (55, 55, 55), np.uint8)
+        draw_text(line, "text: ", (10, 12), 20, DIM)
+        draw_text(line, self.text[-34:] + "_", (70, 6), 30)
         hint = np.full((HINT_H, CANVAS + PANEL, 3), (25, 25, 25), np.uint8)
-        cv2.putText(hint, HINT, (10, 20), FONT, 0.5, DIM, 1, cv2.LINE_AA)
-        return np.vstack([np.hstack([board, panel]), hint])
+        cv2.putText(hint, HINT, (10, 20), FONT, 0.45, DIM, 1, cv2.LINE_AA)
+        return np.vstack([np.hstack([board, panel]), line, hint])
 
 
-def run_pad(recognizer, top: int = 3) -> int:
-    """Open the window and run until Q, ESC or the window is closed."""
-    pad = Pad(recognizer, top=top)
+def run_pad(recognizer, top: int | None = None, other=None) -> int:
+    """Open the window and run until Q, ESC or the window is closed; print the composed text."""
+    pad = Pad(recognizer, top=top, other=other)
     try:
         # GUI_NORMAL: no Qt toolbar, so window coordinates are canvas pixels.
         cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
@@ -120,4 +175,6 @@ def run_pad(recognizer, top: int = 3) -> int:
                 break
     finally:
         cv2.destroyAllWindows()
+        if pad.text:
+            print(f"text: {pad.text}", flush=True)
     return 0

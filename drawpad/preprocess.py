@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
+from skimage.morphology import skeletonize
 
 from drawpad.errors import ImageError
 
@@ -115,16 +116,17 @@ def reject_dot(dist: np.ndarray, length: int) -> None:
         raise ImageError("only a dot or blob was drawn: draw a whole character")
 
 
-def redraw_strokes(dist: np.ndarray, width: float) -> np.ndarray:
+def redraw_strokes(ink: np.ndarray, width: float) -> np.ndarray:
     """Redraw the strokes `width` pixels wide, whatever pen drew them.
 
-    The centre line is the ridge of the distance transform (pixels at least as
-    far from the paper as their neighbours); painting a disc along it gives a
-    stroke of the wanted width, so a thick pen and a thin pen look alike.
+    Painting a disc along the skeleton (the strokes' one-pixel centre line)
+    gives a stroke of the wanted width, so a thick pen and a thin pen look
+    alike. scikit-image's skeleton stays connected where the pen width varies;
+    local maxima of the distance transform broke into beads there.
     """
-    ridge = ((dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)).astype(np.uint8)
     d = max(1, round(width))
-    return cv2.dilate(ridge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))) * 255
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+    return cv2.dilate(skeletonize(ink).astype(np.uint8), disc) * 255
 
 
 def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
@@ -161,7 +163,7 @@ def preprocess(image: np.ndarray, spec: Preprocessing = DIGITS) -> np.ndarray:
     dist = distance_to_paper(big, int(width // 2) + 1)
     reject_dot(dist, work)
     if spec.stroke is not None:
-        big = fit(crop_to_ink(redraw_strokes(dist, width)), work)
+        big = fit(crop_to_ink(redraw_strokes(dist > 0, width)), work)
     h, w = big.shape
     small = cv2.resize(big, (max(1, round(w / factor)), max(1, round(h / factor))),
                        interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -13,7 +13,7 @@ from tests.conftest import save_tiny_model
 def pad(tmp_path):
     from drawpad import Recognizer
     out = io.StringIO()
-    return Pad(Recognizer.from_file(save_tiny_model(tmp_path / "m.h5")), top=3, out=out)
+    return Pad(Recognizer.from_file(save_tiny_model(tmp_path / "m.h5")), out=out)
 
 
 def drag(pad, points):
@@ -68,3 +68,75 @@ def test_screen_shows_canvas_and_result_bars(pad):
     panel = frame[:CANVAS, CANVAS:]
     green = (panel[:, :, 1] > 150) & (panel[:, :, 0] < 120)
     assert green.any()  # probability bars are drawn
+
+
+@pytest.fixture
+def hangul_rec(tmp_path):
+    from drawpad import Recognizer
+    labels = tmp_path / "h.labels.txt"
+    labels.write_text("\n".join("가나다라마바사아자차카타파하"), encoding="utf-8")
+    return Recognizer.from_file(save_tiny_model(tmp_path / "h.h5", (60, 60, 1), outputs=14),
+                                labels=labels)
+
+
+def test_m_switches_models_and_hangul_shows_top_5(pad, hangul_rec):
+    loads = []
+    pad.other = lambda: loads.append(1) or hangul_rec
+    digits = pad.rec
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord("m"))
+    assert pad.rec is hangul_rec and pad.top == 5
+    assert "model: " in pad.out.getvalue()
+    last = pad.out.getvalue().strip().splitlines()[-1]  # what is on the canvas is recognized again
+    assert last.startswith("prediction: ") and last.count("|") == 4
+    assert last.split()[1] in "가나다라마바사아자차카타파하"
+    pad.on_key(ord("M"))
+    assert pad.rec is digits and pad.top == 3
+    pad.on_key(ord("m"))
+    assert loads == [1]  # loaded once, then kept
+
+
+def test_m_without_a_loadable_model_says_why(pad):
+    from drawpad.errors import ModelError
+
+    def missing():
+        raise ModelError("no models/hangul.h5")
+    pad.other = missing
+    pad.on_key(ord("m"))
+    assert pad.message == "no models/hangul.h5" and pad.rec is not None
+
+
+def test_enter_composes_text_and_backspace_deletes(pad, hangul_rec):
+    pad.rec = hangul_rec
+    pad.on_key(13)  # nothing drawn: nothing added
+    assert pad.text == "" and pad.message == "draw something first"
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(13)
+    first = pad.text
+    assert len(first) == 1 and first in "가나다라마바사아자차카타파하"
+    assert pad.canvas.is_empty  # ready for the next character
+    drag(pad, [(100, 200), (300, 200)])
+    pad.on_key(ord(" "))
+    pad.on_key(10)
+    assert len(pad.text) == 2 and pad.text[0] == first
+    pad.on_key(8)
+    assert pad.text == first
+    pad.on_key(127)
+    pad.on_key(8)  # deleting from empty text is harmless
+    assert pad.text == ""
+
+
+def test_hangul_labels_and_text_are_drawn_not_question_marks(pad, hangul_rec):
+    from drawpad.text import korean_font_path
+    if korean_font_path() is None:
+        pytest.skip("no Korean font installed (apt-get install fonts-nanum)")
+    pad.rec = hangul_rec
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(13)
+    frame = pad.render()
+    text_line = frame[CANVAS:CANVAS + 44, 60:120]
+    assert (text_line > 200).any()  # the added syllable is drawn
+    import cv2 as _cv2
+    question = np.zeros_like(text_line)
+    _cv2.putText(question, "?", (10, 34), _cv2.FONT_HERSHEY_SIMPLEX, 1, (240, 240, 240), 2)
+    assert not np.array_equal(text_line > 200, question > 200)

@@ -1,11 +1,16 @@
-"""Pieces every training script shares: parallel preprocessing and saving a model with its card."""
+"""Pieces every training script shares: parallel preprocessing, the training
+loop (strategy, tf.data input, resumable backups, best-model keeping) and
+saving a model with its card.
+"""
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from drawpad.model_card import write_card
@@ -27,8 +32,6 @@ def parallel_map(fn, items, seed=None, workers: int | None = None, chunks: int =
 
 def save_model(model, path: str | Path, card: dict) -> Path:
     """Write the .h5 under a temporary name, add its card, then rename: never a half-written model."""
-    import keras
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.h5")
@@ -37,3 +40,106 @@ def save_model(model, path: str | Path, card: dict) -> Path:
                      "created": datetime.date.today().isoformat()})
     os.replace(tmp, path)
     return path
+
+
+def pick_strategy(name: str = "auto"):
+    """A tf.distribute strategy by name; auto: a TPU -> tpu, several GPUs -> mirrored, else default."""
+    import tensorflow as tf
+
+    if name == "auto":
+        on_tpu = any(os.environ.get(k) for k in ("COLAB_TPU_ADDR", "TPU_NAME")) or os.path.exists("/dev/accel0")
+        name = "tpu" if on_tpu else "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "default"
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":  # reads the cluster from the TF_CONFIG environment variable
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"unknown strategy {name!r}: use auto, default, mirrored, tpu or multiworker")
+
+
+def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0):
+    """uint8 N x S x S images (an on-disk memmap is fine) -> tf.data batches of floats in 0..1.
+
+    Only batch indices are shuffled and each batch is read from the array on
+    the fly, so memory stays flat whatever the data size; prefetching keeps
+    the accelerator fed while the next batch is read.
+    """
+    import tensorflow as tf
+
+    size = images.shape[1]
+
+    def take(idx):
+        idx = np.sort(idx)  # in order: sequential reads from a memmap
+        return images[idx], labels[idx].astype(np.int32)
+
+    def load(idx):
+        x, y = tf.numpy_function(take, [idx], [tf.uint8, tf.int32])
+        x = tf.reshape(tf.cast(x, tf.float32) / 255, (-1, size, size, 1))
+        return x, tf.reshape(y, (-1,))
+
+    ds = tf.data.Dataset.range(len(images))
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    # Whole batches only when training: TPUs need static shapes.
+    ds = ds.batch(batch_size, drop_remainder=shuffle and len(images) >= batch_size)
+    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Save the weights whenever val_loss improves. The best value is kept on
+    disk too, so a resumed run never replaces a better model with a worse one."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.record = path, path.with_suffix(".json")
+        self.best = json.loads(self.record.read_text())["val_loss"] if self.record.exists() else np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and loss < self.best:
+            self.best = float(loss)
+            self.model.save_weights(self.path)
+            self.record.write_text(json.dumps({"val_loss": self.best, "epoch": epoch + 1}))
+
+
+def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_size: int = 128,
+        lr: float = 2e-3, strategy: str = "auto", backup: str | Path | None = None,
+        patience: int = 5, label_smoothing: float = 0.0, seed: int = 0):
+    """Train build() -> keras.Model on (images, labels) pairs; returns the best model by val_loss.
+
+    Cosine learning-rate decay and early stopping are on. The training state is
+    backed up every epoch to `backup` (default: <out>.backup next to the
+    output): re-running the same command after a disconnect resumes there.
+    """
+    out = Path(out)
+    backup = Path(backup) if backup else out.with_name(out.stem + ".backup")
+    backup.mkdir(parents=True, exist_ok=True)
+    strat = pick_strategy(strategy)
+    batch = batch_size * strat.num_replicas_in_sync
+    steps = epochs * (len(train[0]) // batch)
+    with strat.scope():
+        model = build()
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing) if label_smoothing \
+            else keras.losses.SparseCategoricalCrossentropy()
+        model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps)),
+                      loss=loss, metrics=["accuracy"])
+    n_classes = model.output_shape[-1]
+
+    def prepare(ds):
+        return ds.map(lambda x, y: (x, keras.ops.one_hot(y, n_classes))) if label_smoothing else ds
+
+    best = backup / "best.weights.h5"
+    model.fit(prepare(dataset(*train, batch, shuffle=True, seed=seed)), epochs=epochs,
+              validation_data=prepare(dataset(*val, batch, shuffle=False)), verbose=2,
+              callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
+                         KeepBest(best),
+                         keras.callbacks.EarlyStopping(patience=patience)])
+    if best.exists():
+        model.load_weights(best)
+    return model, backup

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from data_tools.mnist import load_mnist
+from data_tools.strokes import load_strokes, replay, writer
 from drawpad.errors import ImageError
 from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
@@ -22,8 +23,10 @@ from drawpad.preprocess import preprocess
 from train.augment import augment
 from train.common import parallel_map, save_model
 
-LOCAL_MNIST = [Path(__file__).resolve().parents[1] / "data" / "mnist",
-               Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"]
+DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
+             Path(__file__).resolve().parents[2] / "shared" / "data"]
+LOCAL_MNIST = [d / "mnist" for d in DATA_DIRS]
+LOCAL_STROKES = [d / "strokes" / "pendigits-train.ndjson.gz" for d in DATA_DIRS]
 
 
 def preprocess_digits(digits: np.ndarray, seed) -> np.ndarray:
@@ -42,6 +45,29 @@ def preprocess_digits(digits: np.ndarray, seed) -> np.ndarray:
             except ImageError:
                 continue
     return out
+
+
+def preprocess_strokes(samples: np.ndarray, seed) -> np.ndarray:
+    """Real pen strokes replayed on a pad-sized canvas (random size, place, pen) -> model inputs."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((len(samples), SPEC.size, SPEC.size), np.uint8)
+    for i, s in enumerate(samples):
+        try:
+            out[i] = preprocess(replay(s, rng), SPEC)
+        except ImageError:
+            pass
+    return out
+
+
+def pen_strokes(path: str | None, writers: int, copies: int, seed: int):
+    """Replays of pendigits writers 1..`writers`, `copies` times each; the rest stay unseen."""
+    if not path or not writers or not copies:
+        return np.zeros((0, SPEC.size, SPEC.size), np.uint8), np.zeros(0, np.int64)
+    samples = np.array([s for s in load_strokes(path) if writer(s) <= writers], dtype=object)
+    labels = np.array([int(s["label"]) for s in samples])
+    images = np.concatenate([parallel_map(preprocess_strokes, samples, seed=(seed, 1000 + c))
+                             for c in range(copies)])
+    return images, np.tile(labels, copies)
 
 
 def usable(images: np.ndarray, labels: np.ndarray, what: str):
@@ -77,6 +103,12 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="models/mnist.h5", help="where to write the model (default %(default)s)")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--copies", type=int, default=3, help="augmented copies of each training digit (default %(default)s)")
+    ap.add_argument("--strokes", help="pendigits ndjson(.gz) of real pen strokes to train on too "
+                    "(default: the local copy if found; 'none' to skip)")
+    ap.add_argument("--stroke-writers", type=int, default=15,
+                    help="train on pendigits writers 1..N; the others stay unseen for measuring (default %(default)s)")
+    ap.add_argument("--stroke-copies", type=int, default=6,
+                    help="replays of each of those pen-stroke digits (default %(default)s)")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--limit", type=int, help="use only the first N training digits (quick runs)")
     ap.add_argument("--seed", type=int, default=0)
@@ -88,6 +120,9 @@ def main(argv=None) -> int:
     source = args.mnist or next((str(p) for p in LOCAL_MNIST if p.is_dir()), None)
     print(f"data: {source or 'keras.datasets.mnist (download)'}", flush=True)
     (x_train, y_train), (x_test, y_test) = load_mnist(source)
+    strokes = (None if args.strokes == "none"
+               else args.strokes or next((str(p) for p in LOCAL_STROKES if p.is_file()), None))
+    print(f"pen strokes: {strokes or 'none'}", flush=True)
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     n_val = len(x_train) // 12  # validation split from train: the test set stays unseen
@@ -99,7 +134,9 @@ def main(argv=None) -> int:
     x_fit = np.concatenate([parallel_map(preprocess_digits, x_fit)] +
                            [parallel_map(preprocess_digits, x_fit, seed=(args.seed, c))
                             for c in range(args.copies)])
-    x_fit, y_fit = usable(x_fit, np.tile(y_fit, args.copies + 1), "train")
+    x_pen, y_pen = pen_strokes(strokes, args.stroke_writers, args.stroke_copies, args.seed)
+    x_fit, y_fit = usable(np.concatenate([x_fit, x_pen]),
+                          np.concatenate([np.tile(y_fit, args.copies + 1), y_pen]), "train")
     x_val, y_val = usable(x_val, y_val, "validation")
     print(f"preprocessed {len(x_fit)} training images ({args.copies} augmented copies) "
           f"in {time.time() - t0:.0f} s", flush=True)
@@ -125,7 +162,10 @@ def main(argv=None) -> int:
         "preprocessing": SPEC.to_dict(),
         "input_shape": [SPEC.size, SPEC.size, 1],
         "trained_on": f"MNIST train ({len(x_train) - n_val} digits) + {args.copies} pad-like augmented "
-                      "copies (rotation, slant, stretch, elastic, pen width)",
+                      "copies (rotation, slant, stretch, elastic, pen width)"
+                      + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
+                         if len(y_pen) else ""),
+        "pendigits_writers_seen": args.stroke_writers if len(y_pen) else 0,
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
         "test_accuracy": round(float(test_acc), 4),
         "train_seconds": round(time.time() - t0),

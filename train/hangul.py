@@ -1,0 +1,118 @@
+"""Train the Hangul model from the PHD08 converter's output -> models/hangul.h5.
+
+    python -m data_tools.synth --fonts auto --out synth/ --per-font 2 --workers 2
+    python -m data_tools.phd08 --data-dir synth/ --out synth_60/ --workers 2
+    python -m train.hangul --data synth_60/ --out models/hangul.h5
+
+The converter already ran drawpad's own preprocessing, so the model sees what
+the pad shows it; its labels.txt and preprocessing.json go into the model card.
+Re-running the same command after an interruption resumes from the backup.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from drawpad.labels import read_labels
+
+
+def build_model(num_classes: int, size: int):
+    """A small VGG-style net sized for accuracy per millisecond on a CPU
+    (about 32M multiply-adds, 2.3M parameters).
+
+    The first convolution strides: 60 px strokes are ~3 px wide, so 30x30
+    feature maps lose nothing, and every later layer costs a quarter.
+    The 3x3 map before the classifier keeps where each part of the syllable
+    sits (initial, vowel, final), which global pooling would throw away.
+    """
+    import keras
+    from keras import layers
+
+    def conv(x, filters, strides=1):
+        x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+        return layers.ReLU()(layers.BatchNormalization()(x))
+
+    inputs = keras.Input((size, size, 1))
+    x = conv(inputs, 32, strides=2)
+    x = layers.MaxPooling2D()(conv(x, 48))
+    x = layers.MaxPooling2D()(conv(x, 96))
+    x = layers.MaxPooling2D()(conv(x, 192))
+    x = layers.Dropout(0.3)(layers.Flatten()(x))
+    x = layers.Dropout(0.3)(layers.Dense(512, activation="relu")(x))
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="drawpad_hangul")
+
+
+def load(data: Path):
+    """Converter output folder -> (images memmap, labels, label names, preprocessing dict)."""
+    for name in ("images.npy", "labels.npy", "labels.txt", "preprocessing.json"):
+        if not (data / name).is_file():
+            raise FileNotFoundError(f"{data / name} is missing: is {data} the output of data_tools.phd08?")
+    images = np.load(data / "images.npy", mmap_mode="r")
+    labels = np.load(data / "labels.npy")
+    return images, labels, read_labels(data / "labels.txt"), json.loads((data / "preprocessing.json").read_text())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m train.hangul", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, type=Path, help="output folder of python -m data_tools.phd08")
+    ap.add_argument("--out", default="models/hangul.h5", help="where to write the model (default %(default)s)")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=128, help="per device (default %(default)s)")
+    ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate, cosine decay (default %(default)s)")
+    ap.add_argument("--val-fraction", type=float, default=0.03)
+    ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"])
+    ap.add_argument("--backup", help="folder for resumable training state (default: <out>.backup; "
+                    "in Colab put it on Drive)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    try:
+        images, labels, names, spec = load(args.data)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    import keras
+
+    from train.common import fit, save_model
+
+    keras.utils.set_random_seed(args.seed)
+    order = np.random.default_rng(args.seed).permutation(len(labels))
+    n_val = max(1, int(len(labels) * args.val_fraction))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    print(f"{len(train)} training and {n_val} validation samples, {len(names)} syllables", flush=True)
+    t0 = time.time()
+    # The whole array is read once into memory when it fits easily; a bigger
+    # one is read batch by batch from disk.
+    if images.nbytes < 4e9:
+        images = np.asarray(images)
+    model, backup = fit(lambda: build_model(len(names), images.shape[1]),
+                        (images[train], labels[train]), (images[val], labels[val]), args.out,
+                        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                        strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed)
+    x_val = images[val][..., None] / np.float32(255)
+    val_acc = float(np.mean(model.predict(x_val, verbose=0).argmax(axis=1) == labels[val]))
+    out = save_model(model, args.out, {
+        "name": "hangul",
+        "labels": names,
+        "preprocessing": spec,
+        "input_shape": [images.shape[1], images.shape[1], 1],
+        "trained_on": f"{len(train)} samples from {args.data.name}",
+        "val_accuracy": round(val_acc, 4),
+        "train_seconds": round(time.time() - t0),
+    })
+    shutil.rmtree(backup, ignore_errors=True)
+    print(f"validation accuracy {val_acc:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB) "
+          f"in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
