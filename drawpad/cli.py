@@ -70,6 +70,32 @@ def recognize_files(rec, files, top: int, as_json: bool) -> int:
     return 1 if failed else 0
 
 
+def list_models(folder: Path = MODELS_DIR) -> int:
+    """One block per .h5 in models/: what its card says, without loading the model."""
+    from drawpad.model_card import read_card
+
+    files = sorted(folder.glob("*.h5"))
+    if not files:
+        print(f"no models in {folder}: train one (python -m train.digits) or drop an .h5 there")
+    for path in files:
+        try:
+            card = read_card(path) or {}
+        except DrawpadError as e:
+            print(f"{path.stem}: {e}")
+            continue
+        sidecar = path.with_name(path.stem + ".labels.txt")
+        labels = (f"{len(card['labels'])} labels" if card.get("labels")
+                  else f"labels from {sidecar.name}" if sidecar.is_file() else "labels by rule")
+        acc = next((f"{k.replace('_', ' ')} {card[k]:.2%}" for k in ("test_accuracy", "val_accuracy")
+                    if isinstance(card.get(k), (int, float))), "accuracy unknown")
+        shape = "x".join(map(str, card["input_shape"])) if card.get("input_shape") else "input from model"
+        print(f"{path.stem}: {path.name}, {path.stat().st_size / 1e6:.1f} MB, {labels}, input {shape}, "
+              f"{acc}" + ("" if card else " (no model card)"))
+        if card.get("trained_on"):
+            print(f"    data: {card['trained_on']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="run_pad.py",
@@ -88,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--image", nargs="+", metavar="FILE",
                     help="recognize these image files without a window")
     ap.add_argument("--json", action="store_true", help="with --image: one JSON object per line")
+    ap.add_argument("--allow-code", action="store_true",
+                    help="let the model file run Python code (Lambda layers); only for files "
+                         "you trust. Without it such models are refused")
+    ap.add_argument("--list", action="store_true", help="list the models in models/ with their cards")
     ap.add_argument("--top", type=int,
                     help="how many guesses to show (default: 3 for digits, 5 for Hangul)")
     return ap
@@ -99,9 +129,12 @@ def main(argv=None) -> int:
         print("error: --top must be at least 1", file=sys.stderr)
         return 2
     try:
+        if args.list:
+            return list_models()
         from drawpad.recognizer import Recognizer
 
-        rec = Recognizer.from_file(resolve_model(args.model), labels=args.labels, ink=args.ink)
+        rec = Recognizer.from_file(resolve_model(args.model), labels=args.labels, ink=args.ink,
+                                   allow_code=args.allow_code)
         if args.image:
             return recognize_files(rec, args.image, args.top or (3 if len(rec.labels) <= 10 else 5),
                                    args.json)

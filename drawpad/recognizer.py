@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,14 +66,17 @@ class Recognizer:
 
     @classmethod
     def from_file(cls, path: str | Path, labels: str | Path | None = None,
-                  ink: str | None = None) -> "Recognizer":
+                  ink: str | None = None, allow_code: bool = False) -> "Recognizer":
         """Load an .h5 model; labels from `labels`, the card, a sidecar
-        <model>.labels.txt or the label-set rules, in that order."""
+        <model>.labels.txt or the label-set rules, in that order.
+
+        A model file that carries Python code (a Lambda layer) is refused unless
+        allow_code=True: loading it would run that code."""
         path = Path(path)
         if not path.is_file():
             raise ModelError(f"{path}: no such model file")
         card = read_card(path) or {}
-        model = _load_keras_model(path)
+        model = _load_keras_model(path, allow_code)
         n_out = int(model.outputs[0].shape[-1])
         sidecar = path.with_name(path.stem + ".labels.txt")
         if labels is not None:
@@ -145,14 +149,26 @@ class Recognizer:
         return [[Prediction(self.labels[j], float(p[j])) for j in row] for p, row in zip(probs, best)]
 
 
-def _load_keras_model(path: Path):
-    """keras.models.load_model without running code from the file, errors as ModelError."""
+def _load_keras_model(path: Path, allow_code: bool = False):
+    """keras.models.load_model, by default without running code from the file; errors as ModelError."""
     import keras
 
     try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
+        model = keras.models.load_model(path, compile=False, safe_mode=not allow_code)
     except Exception as e:  # Keras raises many types for a bad file; all mean "cannot load"
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        text = str(e).strip()
+        if "Lambda" in text and "safe_mode" in text:
+            raise ModelError(f"{path}: has a Lambda layer, which is Python code stored in the file; "
+                             "loading it would run that code, so it is refused. If you trust whoever "
+                             "made the file, use --allow-code (Recognizer.from_file(..., "
+                             "allow_code=True))") from None
+        unknown = re.search(r"Unknown (?:layer|object|activation|loss)[^']*'([^']+)'|"
+                            r"[Cc]ould not (?:locate|deserialize) (?:class|function) '?([\w.>]+)", text)
+        if unknown:
+            raise ModelError(f"{path}: uses '{unknown.group(1) or unknown.group(2)}', a custom layer "
+                             "that is not part of Keras; drawpad never imports code to load a model. "
+                             "Re-save it with standard Keras layers") from None
+        reason = text.splitlines()[0] if text else type(e).__name__
         raise ModelError(f"{path}: cannot load as a Keras model ({reason[:300]})") from None
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelError(f"{path}: expected one image input and one output, got "
