@@ -110,7 +110,7 @@ class KeepBest(keras.callbacks.Callback):
 
 def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_size: int = 128,
         lr: float = 2e-3, strategy: str = "auto", backup: str | Path | None = None,
-        patience: int = 5, label_smoothing: float = 0.0, seed: int = 0):
+        patience: int = 5, label_smoothing: float = 0.0, seed: int = 0, callbacks=()):
     """Train build() -> keras.Model on (images, labels) pairs; returns the best model by val_loss.
 
     Cosine learning-rate decay and early stopping are on. The training state is
@@ -122,7 +122,7 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     backup.mkdir(parents=True, exist_ok=True)
     strat = pick_strategy(strategy)
     batch = batch_size * strat.num_replicas_in_sync
-    steps = epochs * (len(train[0]) // batch)
+    steps = epochs * max(1, len(train[0]) // batch)  # a set smaller than a batch is one step
     with strat.scope():
         model = build()
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing) if label_smoothing \
@@ -135,11 +135,49 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
         return ds.map(lambda x, y: (x, keras.ops.one_hot(y, n_classes))) if label_smoothing else ds
 
     best = backup / "best.weights.h5"
+    history = keras.callbacks.CSVLogger(str(backup / "history.csv"), append=True)  # spans resumes
     model.fit(prepare(dataset(*train, batch, shuffle=True, seed=seed)), epochs=epochs,
               validation_data=prepare(dataset(*val, batch, shuffle=False)), verbose=2,
               callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
-                         KeepBest(best),
-                         keras.callbacks.EarlyStopping(patience=patience)])
+                         KeepBest(best), history,
+                         keras.callbacks.EarlyStopping(patience=patience), *callbacks])
     if best.exists():
         model.load_weights(best)
     return model, backup
+
+
+def confusions(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], n: int = 10) -> list[tuple]:
+    """The n most frequent (true label, guess, count) mistakes."""
+    wrong = y_true != y_pred
+    pairs, counts = np.unique(np.stack([y_true[wrong], y_pred[wrong]], axis=1), axis=0, return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:n]
+    return [(labels[pairs[i][0]], labels[pairs[i][1]], int(counts[i])) for i in order]
+
+
+def write_report(backup: Path, out: Path, pairs: list[tuple]) -> tuple[Path, Path]:
+    """<out>.curve.png (loss and accuracy per epoch) and <out>.confusions.txt beside the model."""
+    import csv
+
+    import matplotlib
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    with open(backup / "history.csv", newline="") as f:
+        rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch counts once
+    epochs = sorted(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, key in zip(axes, ("loss", "accuracy")):
+        for prefix in ("", "val_"):
+            ax.plot([e + 1 for e in epochs], [float(rows[e][prefix + key]) for e in epochs],
+                    marker="o", label=(prefix or "train_") + key)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.suptitle(out.name)
+    fig.tight_layout()
+    curve = out.with_name(out.stem + ".curve.png")
+    fig.savefig(curve, dpi=80)
+    plt.close(fig)
+    confused = out.with_name(out.stem + ".confusions.txt")
+    confused.write_text("most confused on validation (true -> guess: count)\n" +
+                        "".join(f"{a} -> {b}: {c}\n" for a, b, c in pairs), encoding="utf-8")
+    return curve, confused

@@ -9,6 +9,7 @@ local files it can find, else keras.datasets.mnist (downloads, as in Colab).
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import preprocess
 from train.augment import augment
-from train.common import parallel_map, save_model
+from train.common import confusions, fit, parallel_map, save_model, write_report
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -111,6 +112,10 @@ def main(argv=None) -> int:
                     help="replays of each of those pen-stroke digits (default %(default)s)")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--limit", type=int, help="use only the first N training digits (quick runs)")
+    ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"],
+                    help="tf.distribute strategy; auto: TPU, several GPUs, else default")
+    ap.add_argument("--backup", help="folder for resumable training state (default: <out>.backup; "
+                    "in Colab put it on Drive)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -141,13 +146,9 @@ def main(argv=None) -> int:
     print(f"preprocessed {len(x_fit)} training images ({args.copies} augmented copies) "
           f"in {time.time() - t0:.0f} s", flush=True)
 
-    model = build_model(len(DIGITS))
-    steps = args.epochs * int(np.ceil(len(x_fit) / args.batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_fit[..., None] / np.float32(255), y_fit, batch_size=args.batch_size,
-              epochs=args.epochs, validation_data=(x_val[..., None] / np.float32(255), y_val),
-              verbose=2)
+    model, backup = fit(lambda: build_model(len(DIGITS)), (x_fit, y_fit), (x_val, y_val), args.out,
+                        epochs=args.epochs, batch_size=args.batch_size, strategy=args.strategy,
+                        backup=args.backup, seed=args.seed)
     # A refused test digit counts as wrong: the accuracy is over all 10,000.
     refused = x_test.reshape(len(x_test), -1).max(axis=1) == 0
     pred = model.predict(x_test[..., None] / np.float32(255), verbose=0).argmax(axis=1)
@@ -170,7 +171,11 @@ def main(argv=None) -> int:
         "test_accuracy": round(float(test_acc), 4),
         "train_seconds": round(time.time() - t0),
     })
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.time() - t0:.0f} s")
+    val_pred = model.predict(x_val[..., None] / np.float32(255), verbose=0).argmax(axis=1)
+    curve, confused = write_report(backup, out, confusions(y_val, val_pred, DIGITS))
+    shutil.rmtree(backup, ignore_errors=True)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), {curve.name}, {confused.name} "
+          f"in {time.time() - t0:.0f} s")
     return 0
 
 

@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         return 2
     import keras
 
-    from train.common import fit, save_model
+    from train.common import confusions, fit, save_model, write_report
 
     keras.utils.set_random_seed(args.seed)
     order = np.random.default_rng(args.seed).permutation(len(labels))
@@ -97,8 +97,8 @@ def main(argv=None) -> int:
                         (images[train], labels[train]), (images[val], labels[val]), args.out,
                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed)
-    x_val = images[val][..., None] / np.float32(255)
-    val_acc = float(np.mean(model.predict(x_val, verbose=0).argmax(axis=1) == labels[val]))
+    val_pred = model.predict(images[val][..., None] / np.float32(255), verbose=0).argmax(axis=1)
+    val_acc = float(np.mean(val_pred == labels[val]))
     out = save_model(model, args.out, {
         "name": "hangul",
         "labels": names,
@@ -108,9 +108,10 @@ def main(argv=None) -> int:
         "val_accuracy": round(val_acc, 4),
         "train_seconds": round(time.time() - t0),
     })
+    curve, confused = write_report(backup, out, confusions(labels[val], val_pred, names))
     shutil.rmtree(backup, ignore_errors=True)
-    print(f"validation accuracy {val_acc:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB) "
-          f"in {time.time() - t0:.0f} s")
+    print(f"validation accuracy {val_acc:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB), "
+          f"{curve.name}, {confused.name} in {time.time() - t0:.0f} s")
     return 0
 
 

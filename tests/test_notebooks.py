@@ -1,0 +1,62 @@
+"""The Colab notebooks: valid, outputs cleared, and their code path runs on tiny data."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MNIST_DIR, ROOT, need
+
+NOTEBOOKS = {"digits": ROOT / "train" / "digits.ipynb", "hangul": ROOT / "train" / "hangul.ipynb"}
+
+
+def cells(name):
+    book = json.loads(NOTEBOOKS[name].read_text(encoding="utf-8"))
+    assert book["nbformat"] == 4
+    return book["cells"]
+
+
+def run(name, overrides: dict) -> dict:
+    """Execute the code cells in order, without shell lines (! and %), with the
+    parameters cell's values replaced by `overrides` (what papermill does)."""
+    env = {}
+    for cell in cells(name):
+        if cell["cell_type"] != "code":
+            continue
+        code = "".join(line for line in cell["source"] if not line.lstrip().startswith(("!", "%")))
+        exec(compile(code, f"{name}.ipynb", "exec"), env)
+        if "parameters" in cell["metadata"].get("tags", []):
+            env.update(overrides)
+    return env
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_valid_with_outputs_cleared(name):
+    code = [c for c in cells(name) if c["cell_type"] == "code"]
+    assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+    assert sum("parameters" in c["metadata"].get("tags", []) for c in code) == 1
+    source = "".join("".join(c["source"]) for c in code)
+    assert f"from train.{name} import main" in source  # the same code as the command line
+
+
+def test_digits_notebook_trains_on_tiny_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    env = run("digits", {"EPOCHS": 1, "COPIES": 0, "STRATEGY": "default", "MNIST": str(need(MNIST_DIR)),
+                         "EXTRA": ["--limit", "240", "--strokes", "none"]})
+    assert Path(env["OUT"]).is_file() and Path(env["OUT"]).parent == Path("drawpad_runs")
+    assert "true -> guess" in capsys.readouterr().out
+
+
+def test_hangul_notebook_synthesizes_converts_and_trains_on_tiny_data(tmp_path, monkeypatch):
+    from data_tools.synth import find_fonts
+    fonts = find_fonts()
+    if not fonts:
+        pytest.skip("no Korean font installed (apt-get install fonts-nanum)")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fonts.txt").write_text(str(fonts[0]) + "\n")
+    (tmp_path / "labels.txt").write_text("가\n나\n다\n", encoding="utf-8")
+    env = run("hangul", {"FONTS": "fonts.txt", "LABELS": "labels.txt", "PER_FONT": 4, "EPOCHS": 1,
+                         "STRATEGY": "default", "WORKERS": 1})
+    from drawpad import Recognizer
+    rec = Recognizer.from_file(env["OUT"])
+    assert rec.labels == ["가", "나", "다"] and rec.spec.size == 60
+    assert Path("drawpad_runs/preview.png").is_file()

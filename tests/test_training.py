@@ -1,0 +1,64 @@
+"""The training code path on tiny data: model, card, curve, confusions, resume."""
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from drawpad import Recognizer
+from tests.conftest import MNIST_DIR, need
+
+
+class StopAt(keras.callbacks.Callback):
+    """Raises like a Colab disconnect at the end of an epoch (after its backup)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+class Seen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def tiny_model():
+    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(3, activation="softmax")])
+
+
+def test_interrupted_fit_resumes_where_it_stopped(tmp_path):
+    from train.common import fit
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (96, 8, 8), dtype=np.uint8)
+    y = (x.mean(axis=(1, 2)) > 127).astype(int) + (x[:, 0, 0] > 200)
+    data = dict(epochs=4, batch_size=16, strategy="default", out=tmp_path / "m.h5")
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_model, (x, y), (x[:32], y[:32]), callbacks=[StopAt(1)], **data)
+    seen = Seen()
+    model, backup = fit(tiny_model, (x, y), (x[:32], y[:32]), callbacks=[seen], **data)
+    assert seen.epochs == [2, 3]  # epochs 0 and 1 were not trained again
+    with open(backup / "history.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2, 3]
+    assert (backup / "best.weights.h5").exists() and model.output_shape == (None, 3)
+
+
+def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(tmp_path):
+    from train.digits import main
+    out = tmp_path / "digits.h5"
+    assert main(["--mnist", str(need(MNIST_DIR)), "--out", str(out), "--limit", "240",
+                 "--epochs", "1", "--copies", "0", "--strokes", "none", "--strategy", "default"]) == 0
+    rec = Recognizer.from_file(out)
+    assert rec.labels == list("0123456789") and rec.spec.size == 28
+    assert 0 <= rec.card["test_accuracy"] <= 1 and rec.card["preprocessing"]["box"] == 20
+    assert (tmp_path / "digits.curve.png").stat().st_size > 1000
+    assert "true -> guess" in (tmp_path / "digits.confusions.txt").read_text()
+    assert not (tmp_path / "digits.backup").exists()  # finished: the next run starts fresh
