@@ -124,6 +124,23 @@ def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator) -
     return bits if min(h, w) >= 4 and 0.02 < bits.mean() < 0.8 else None
 
 
+def glyph_canvas(path: str, ch: str, rng: np.random.Generator, canvas: int = 400,
+                 height: tuple[int, int] = (80, 320)) -> np.ndarray:
+    """A clean glyph, black on a white canvas x canvas page, at a random height and position:
+    the way the Hangul model is measured on fonts it never saw."""
+    gray = _render_gray(path, ch, 128)
+    x, y, w, h = cv2.boundingRect((gray > 0.5).astype(np.uint8))
+    glyph = gray[y:y + h, x:x + w]
+    scale = min(rng.uniform(*height) / h, (canvas - 8) / w, (canvas - 8) / h)
+    glyph = cv2.resize(glyph, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    gh, gw = glyph.shape
+    top, left = (int(rng.integers(2, canvas - side - 1)) for side in (gh, gw))
+    page = np.zeros((canvas, canvas), np.float32)
+    page[top:top + gh, left:left + gw] = glyph
+    return (255 - np.clip(page, 0, 1) * 255).astype(np.uint8)
+
+
 def dump_text(samples: list[tuple[str, np.ndarray]]) -> bytes:
     """PHD08 text: name, 'H W', rows of 0/1, blank line; CRLF like the originals."""
     out = []

@@ -21,3 +21,32 @@ def test_draw_a_digit_press_space_read_the_prediction(xvfb):
         assert pad.next_line("prediction: ").split()[1] == "1"
     finally:
         assert pad.close() == 0
+
+
+HANGUL_MODEL = DIGIT_MODEL.with_name("hangul.h5")
+
+
+def line(points, steps=12):
+    """A straight mouse drag from the first point to the second."""
+    (x0, y0), (x1, y1) = points
+    return [(round(x0 + (x1 - x0) * i / steps), round(y0 + (y1 - y0) * i / steps)) for i in range(steps + 1)]
+
+
+def test_hangul_window_top5_compose_switch_and_text_on_exit(xvfb):
+    need(HANGUL_MODEL)
+    pad = PadWindow(xvfb, "--model", "hangul")
+    try:
+        # 가: the initial ㄱ (across, then down to the left), the vowel ㅏ (down, then a short tick).
+        pad.stroke(line([(70, 130), (230, 130)]) + line([(230, 130), (170, 380)])[1:])
+        pad.stroke(line([(320, 60), (320, 420)]))
+        pad.stroke(line([(320, 230), (410, 230)]))
+        pad.key("space")
+        guesses = pad.next_line("prediction: ")[len("prediction: "):].split(" | ")
+        assert len(guesses) == 5, guesses  # top 5 for Hangul
+        assert "가" in [g.split()[0] for g in guesses], guesses
+        pad.key("Return")  # adds the top guess to the text
+        pad.key("m")
+        assert "(10 labels)" in pad.next_line("model: ")
+    finally:
+        assert pad.close() == 0
+    assert len(pad.next_line("text: ", timeout=5)) == len("text: ") + 1

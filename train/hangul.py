@@ -71,6 +71,9 @@ def main(argv=None) -> int:
     ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"])
     ap.add_argument("--backup", help="folder for resumable training state (default: <out>.backup; "
                     "in Colab put it on Drive)")
+    ap.add_argument("--held-out-fonts", nargs="+", default=[], metavar="FONT",
+                    help="font files kept out of the data for testing; recorded in the model card "
+                         "for benchmarks/hangul_accuracy.py")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -106,6 +109,7 @@ def main(argv=None) -> int:
         "input_shape": [images.shape[1], images.shape[1], 1],
         "trained_on": f"{len(train)} samples from {args.data.name}",
         "val_accuracy": round(val_acc, 4),
+        "held_out_fonts": args.held_out_fonts,
         "train_seconds": round(time.time() - t0),
     })
     curve, confused = write_report(backup, out, confusions(labels[val], val_pred, names))

@@ -1,0 +1,74 @@
+"""Hangul accuracy on data the model never saw, through the pad's own path.
+
+    python benchmarks/hangul_accuracy.py [--model models/hangul.h5] [--fonts FILE] [--seed 0]
+
+1. Held-out fonts (not used in training; default: the card's held_out_fonts):
+   every syllable of the model, each font, a clean glyph placed on a 400x400
+   canvas at random height (80-320 px) and position, recognized with
+   Recognizer.recognize: top-1 and top-5.
+2. Real PHD08: every sample of ../shared/data/phd08/가.txt converted by
+   data_tools.phd08 (the pad's preprocessing), top-1.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+DATA = ROOT.parent / "shared" / "data"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(ROOT / "models/hangul.h5"))
+    ap.add_argument("--fonts", nargs="+", help="held-out font files (default: the model card's)")
+    ap.add_argument("--phd08", default=str(DATA / "phd08"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    from data_tools import phd08
+    from data_tools.synth import glyph_canvas, has_glyph
+    from drawpad import Recognizer
+
+    rec = Recognizer.from_file(args.model)
+    fonts = args.fonts or rec.card.get("held_out_fonts") or []
+    rng = np.random.default_rng(args.seed)
+    for font in fonts:
+        t = time.perf_counter()
+        top1 = top5 = n = 0
+        confused = collections.Counter()
+        for ch in rec.labels:
+            if not has_glyph(font, ch):
+                continue
+            guesses = [p.label for p in rec.recognize(glyph_canvas(font, ch, rng), top=5)]
+            n += 1
+            top1 += guesses[0] == ch
+            top5 += ch in guesses
+            if guesses[0] != ch:
+                confused[(ch, guesses[0])] += 1
+        print(f"held-out font {Path(font).name}: {n} syllables on a 400x400 canvas (height 80-320 px): "
+              f"top-1 {top1 / n:.4f}, top-5 {top5 / n:.4f}, {(time.perf_counter() - t) / n * 1e3:.1f} ms each")
+        print("  most confused: " + ", ".join(f"{a}->{b}" for (a, b), _ in confused.most_common(8)))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "ga"
+        assert phd08.main(["--data-dir", args.phd08, "--out", str(out), "--labels", "ksx1001"]) == 0
+        images, labels = np.load(out / "images.npy"), np.load(out / "labels.npy")
+    names = np.array(rec.labels)[rec.probabilities(images).argmax(axis=1)]
+    from drawpad.labels import ksx1001_syllables
+    truth = np.array(list(ksx1001_syllables()))[labels]
+    print(f"real PHD08 가.txt: {len(images)} samples through the converter's preprocessing: "
+          f"top-1 {np.mean(names == truth):.4f}")
+
+
+if __name__ == "__main__":
+    main()
