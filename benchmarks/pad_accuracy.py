@@ -3,7 +3,7 @@
     python benchmarks/pad_accuracy.py [--model models/mnist.h5] [--seed 0]
 
 1. Real pen strokes: every digit of pendigits-train.ndjson.gz (UCI pendigits,
-   30 writers; not used in training) replayed on a 400x400 canvas at random
+   30 writers; the model card says which writers training saw, reported apart) replayed on a 400x400 canvas at random
    height (80-320 px), position and pen width (8-30 px), recognized with
    Recognizer.recognize; side by side with the original project's pipeline
    (shrink the whole canvas to 28x28, invert, /255) on the same model.
@@ -37,7 +37,7 @@ def main() -> None:
     import cv2
 
     from data_tools.mnist import load_mnist
-    from data_tools.strokes import load_strokes, replay
+    from data_tools.strokes import load_strokes, replay, writer
     from drawpad import ImageError, Recognizer
 
     rec = Recognizer.from_file(args.model)
@@ -45,6 +45,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     t = time.perf_counter()
     right = original_right = 0
+    seen = rec.card.get("pendigits_writers_seen", 0)
+    unseen_n = unseen_right = 0
     confused = collections.Counter()
     for s in samples:
         canvas = replay(s, rng)
@@ -53,6 +55,9 @@ def main() -> None:
         except ImageError:
             guess = "refused"
         right += guess == s["label"]
+        if writer(s) > seen:
+            unseen_n += 1
+            unseen_right += guess == s["label"]
         if guess != s["label"]:
             confused[(s["label"], guess)] += 1
         x = (255 - cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA)) / np.float32(255)
@@ -61,6 +66,9 @@ def main() -> None:
     print(f"pendigits replayed on a 400x400 pad ({n} digits, height 80-320 px, pen 8-30 px, seed {args.seed}):")
     print(f"  drawpad Recognizer.recognize:        {right / n:.4f} ({n - right} wrong), "
           f"{(time.perf_counter() - t) / n * 1e3:.1f} ms/digit incl. rendering and the baseline")
+    if seen:
+        print(f"  writers {seen + 1}-30 only (never seen in training, {unseen_n} digits): "
+              f"{unseen_right / unseen_n:.4f} ({unseen_n - unseen_right} wrong)")
     print(f"  original pipeline, same model:      {original_right / n:.4f}")
     print("  most confused (true -> guess): " +
           ", ".join(f"{a}->{b} x{c}" for (a, b), c in confused.most_common(6)))
