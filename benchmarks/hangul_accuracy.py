@@ -38,6 +38,7 @@ def main() -> None:
     from data_tools import phd08
     from data_tools.synth import glyph_canvas, has_glyph
     from drawpad import Recognizer
+    from drawpad.labels import ksx1001_syllables
 
     rec = Recognizer.from_file(args.model)
     fonts = args.fonts or rec.card.get("held_out_fonts") or []
@@ -64,7 +65,6 @@ def main() -> None:
         assert phd08.main(["--data-dir", args.phd08, "--out", str(out), "--labels", "ksx1001"]) == 0
         images, labels = np.load(out / "images.npy"), np.load(out / "labels.npy")
     names = np.array(rec.labels)[rec.probabilities(images).argmax(axis=1)]
-    from drawpad.labels import ksx1001_syllables
     truth = np.array(list(ksx1001_syllables()))[labels]
     print(f"real PHD08 가.txt: {len(images)} samples through the converter's preprocessing: "
           f"top-1 {np.mean(names == truth):.4f}")

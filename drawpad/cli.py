@@ -136,8 +136,7 @@ def main(argv=None) -> int:
         rec = Recognizer.from_file(resolve_model(args.model), labels=args.labels, ink=args.ink,
                                    allow_code=args.allow_code)
         if args.image:
-            return recognize_files(rec, args.image, args.top or (3 if len(rec.labels) <= 10 else 5),
-                                   args.json)
+            return recognize_files(rec, args.image, args.top or rec.default_top, args.json)
         from drawpad.pad import run_pad
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.

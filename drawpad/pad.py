@@ -42,7 +42,7 @@ class Pad:
 
     @property
     def top(self) -> int:
-        return self.fixed_top or (3 if len(self.rec.labels) <= 10 else 5)
+        return self.fixed_top or self.rec.default_top
 
     def _hello(self) -> str:
         if not all(label.isascii() for label in self.rec.labels) and korean_font_path() is None:
@@ -92,12 +92,12 @@ class Pad:
             return
         previous = self.rec
         try:
-            self.rec = self.other() if callable(self.other) else self.other
+            self.rec = self.other()
         except DrawpadError as e:
             self.message = str(e)[:60]
             print(f"error: {e}", file=sys.stderr, flush=True)
             return
-        self.other = previous  # M again switches back, without reloading
+        self.other = lambda: previous  # M again switches back, without reloading
         self.predictions, self.message = [], self._hello()
         print(f"model: {self.rec.source} ({len(self.rec.labels)} labels)", file=self.out, flush=True)
         if not self.canvas.is_empty:

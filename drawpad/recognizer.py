@@ -130,6 +130,11 @@ class Recognizer:
             out = np.exp(out - out.max(axis=1, keepdims=True))
         return out / out.sum(axis=1, keepdims=True)
 
+    @property
+    def default_top(self) -> int:
+        """How many guesses to show: 3 for digits, 5 for bigger label sets such as Hangul."""
+        return 3 if len(self.labels) <= 10 else 5
+
     def recognize(self, image: np.ndarray, top: int = 3) -> list[Prediction]:
         return self.recognize_batch([image], top)[0]
 

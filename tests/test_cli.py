@@ -4,7 +4,6 @@ import sys
 
 import cv2
 import numpy as np
-import pytest
 
 from drawpad.cli import main
 from tests.conftest import DIGIT_MODEL, ROOT, need, save_tiny_model, stroke_image

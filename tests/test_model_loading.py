@@ -1,6 +1,5 @@
 """Drop-in .h5 files: Keras 2 (tf_keras) and Keras 3 files load; code in a file is never run
 unless the user asks for it; a model that does not fit is a clear error."""
-import numpy as np
 import pytest
 
 from drawpad import ModelError, Recognizer

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -63,12 +64,13 @@ def pick_strategy(name: str = "auto"):
     raise ValueError(f"unknown strategy {name!r}: use auto, default, mirrored, tpu or multiworker")
 
 
-def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0):
+def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
+            rows: np.ndarray | None = None):
     """uint8 N x S x S images (an on-disk memmap is fine) -> tf.data batches of floats in 0..1.
 
-    Only batch indices are shuffled and each batch is read from the array on
-    the fly, so memory stays flat whatever the data size; prefetching keeps
-    the accelerator fed while the next batch is read.
+    Only batch indices (of `rows`, default all) are shuffled and each batch is
+    read from the array on the fly, so memory stays flat whatever the data
+    size; prefetching keeps the accelerator fed while the next batch is read.
     """
     import tensorflow as tf
 
@@ -83,11 +85,12 @@ def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bo
         x = tf.reshape(tf.cast(x, tf.float32) / 255, (-1, size, size, 1))
         return x, tf.reshape(y, (-1,))
 
-    ds = tf.data.Dataset.range(len(images))
+    rows = np.arange(len(images)) if rows is None else np.asarray(rows, np.int64)
+    ds = tf.data.Dataset.from_tensor_slices(rows)
     if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     # Whole batches only when training: TPUs need static shapes.
-    ds = ds.batch(batch_size, drop_remainder=shuffle and len(images) >= batch_size)
+    ds = ds.batch(batch_size, drop_remainder=shuffle and len(rows) >= batch_size)
     return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
@@ -111,7 +114,8 @@ class KeepBest(keras.callbacks.Callback):
 def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_size: int = 128,
         lr: float = 2e-3, strategy: str = "auto", backup: str | Path | None = None,
         patience: int = 5, label_smoothing: float = 0.0, seed: int = 0, callbacks=()):
-    """Train build() -> keras.Model on (images, labels) pairs; returns the best model by val_loss.
+    """Train build() -> keras.Model on (images, labels[, rows]) tuples; returns the best model
+    by val_loss and the backup folder (see finish).
 
     Cosine learning-rate decay and early stopping are on. The training state is
     backed up every epoch to `backup` (default: <out>.backup next to the
@@ -122,7 +126,8 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     backup.mkdir(parents=True, exist_ok=True)
     strat = pick_strategy(strategy)
     batch = batch_size * strat.num_replicas_in_sync
-    steps = epochs * max(1, len(train[0]) // batch)  # a set smaller than a batch is one step
+    (x, y, rows), (x_val, y_val, val_rows) = ((*part, None)[:3] for part in (train, val))
+    steps = epochs * max(1, (len(x) if rows is None else len(rows)) // batch)  # a set smaller than a batch is one step
     with strat.scope():
         model = build()
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing) if label_smoothing \
@@ -136,8 +141,8 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
 
     best = backup / "best.weights.h5"
     history = keras.callbacks.CSVLogger(str(backup / "history.csv"), append=True)  # spans resumes
-    model.fit(prepare(dataset(*train, batch, shuffle=True, seed=seed)), epochs=epochs,
-              validation_data=prepare(dataset(*val, batch, shuffle=False)), verbose=2,
+    model.fit(prepare(dataset(x, y, batch, shuffle=True, seed=seed, rows=rows)), epochs=epochs,
+              validation_data=prepare(dataset(x_val, y_val, batch, shuffle=False, rows=val_rows)), verbose=2,
               callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
                          KeepBest(best), history,
                          keras.callbacks.EarlyStopping(patience=patience), *callbacks])
@@ -181,3 +186,12 @@ def write_report(backup: Path, out: Path, pairs: list[tuple]) -> tuple[Path, Pat
     confused.write_text("most confused on validation (true -> guess: count)\n" +
                         "".join(f"{a} -> {b}: {c}\n" for a, b, c in pairs), encoding="utf-8")
     return curve, confused
+
+
+def finish(model, out: str | Path, card: dict, backup: Path, pairs: list[tuple]) -> tuple[Path, Path, Path]:
+    """Save the model with its card, write the report beside it, then drop the backup:
+    the next run of the same command starts fresh. -> (model, curve, confusions) paths."""
+    out = save_model(model, out, card)
+    curve, confused = write_report(backup, out, pairs)
+    shutil.rmtree(backup, ignore_errors=True)
+    return out, curve, confused

@@ -9,7 +9,6 @@ local files it can find, else keras.datasets.mnist (downloads, as in Colab).
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import preprocess
 from train.augment import augment
-from train.common import confusions, fit, parallel_map, save_model, write_report
+from train.common import confusions, finish, fit, parallel_map
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -157,7 +156,8 @@ def main(argv=None) -> int:
         print(f"test: {np.count_nonzero(refused)} digits refused by the preprocessing (counted wrong)")
     print(f"MNIST test accuracy through drawpad preprocessing: {test_acc:.4f}", flush=True)
 
-    out = save_model(model, args.out, {
+    val_pred = model.predict(x_val[..., None] / np.float32(255), verbose=0).argmax(axis=1)
+    out, curve, confused = finish(model, args.out, {
         "name": "mnist",
         "labels": DIGITS,
         "preprocessing": SPEC.to_dict(),
@@ -170,10 +170,7 @@ def main(argv=None) -> int:
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
         "test_accuracy": round(float(test_acc), 4),
         "train_seconds": round(time.time() - t0),
-    })
-    val_pred = model.predict(x_val[..., None] / np.float32(255), verbose=0).argmax(axis=1)
-    curve, confused = write_report(backup, out, confusions(y_val, val_pred, DIGITS))
-    shutil.rmtree(backup, ignore_errors=True)
+    }, backup, confusions(y_val, val_pred, DIGITS))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), {curve.name}, {confused.name} "
           f"in {time.time() - t0:.0f} s")
     return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -84,7 +83,7 @@ def main(argv=None) -> int:
         return 2
     import keras
 
-    from train.common import confusions, fit, save_model, write_report
+    from train.common import confusions, finish, fit
 
     keras.utils.set_random_seed(args.seed)
     order = np.random.default_rng(args.seed).permutation(len(labels))
@@ -92,17 +91,14 @@ def main(argv=None) -> int:
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     print(f"{len(train)} training and {n_val} validation samples, {len(names)} syllables", flush=True)
     t0 = time.time()
-    # The whole array is read once into memory when it fits easily; a bigger
-    # one is read batch by batch from disk.
-    if images.nbytes < 4e9:
-        images = np.asarray(images)
+    # Rows, not copies: batches are read from the memory-mapped array as needed.
     model, backup = fit(lambda: build_model(len(names), images.shape[1]),
-                        (images[train], labels[train]), (images[val], labels[val]), args.out,
+                        (images, labels, train), (images, labels, val), args.out,
                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed)
     val_pred = model.predict(images[val][..., None] / np.float32(255), verbose=0).argmax(axis=1)
     val_acc = float(np.mean(val_pred == labels[val]))
-    out = save_model(model, args.out, {
+    out, curve, confused = finish(model, args.out, {
         "name": "hangul",
         "labels": names,
         "preprocessing": spec,
@@ -111,9 +107,7 @@ def main(argv=None) -> int:
         "val_accuracy": round(val_acc, 4),
         "held_out_fonts": args.held_out_fonts,
         "train_seconds": round(time.time() - t0),
-    })
-    curve, confused = write_report(backup, out, confusions(labels[val], val_pred, names))
-    shutil.rmtree(backup, ignore_errors=True)
+    }, backup, confusions(labels[val], val_pred, names))
     print(f"validation accuracy {val_acc:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB), "
           f"{curve.name}, {confused.name} in {time.time() - t0:.0f} s")
     return 0
