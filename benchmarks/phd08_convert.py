@@ -68,6 +68,23 @@ def ours(data_dir, out, pattern, workers=1) -> int:
                    overwrite=True, progress=False).samples
 
 
+def per_sample_costs(dump: Path) -> tuple[float, float]:
+    """Microseconds a sample to parse the dump and to preprocess (best of 3)."""
+    from data_tools.phd08 import read_samples, to_image
+    from drawpad.preprocess import HANGUL
+
+    parse = prep = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        samples = list(read_samples(dump, None, lambda e: None))
+        parse = min(parse, (time.perf_counter() - t) / len(samples))
+        t = time.perf_counter()
+        for s in samples:
+            to_image(s.bits, HANGUL)
+        prep = min(prep, (time.perf_counter() - t) / len(samples))
+    return parse * 1e6, prep * 1e6
+
+
 def timed(fn, *args, repeat=3):
     best = float("inf")
     for _ in range(repeat):
@@ -108,6 +125,10 @@ def main() -> None:
             t_ours, n_ours = timed(ours, one, tmp / "out", pattern)
             print(f"{label:17s} original {n_orig:5d} samples {t_orig * 1e3:8.1f} ms | "
                   f"ours {n_ours:5d} samples {t_ours * 1e3:7.1f} ms | {t_orig / t_ours:5.1f}x faster")
+        parse, prep = per_sample_costs(Path(args.dump))
+        print(f"where our time goes, per sample: parsing {parse:.0f} us, the pad's preprocessing "
+              f"{prep:.0f} us; 10x the original converting every sample leaves "
+              f"{t_orig / n_orig / 10 * 1e6:.0f} us a sample for everything")
 
         # Many files: the dump copied under syllable names, keeping 27 samples each
         # (9 fonts x 3 sizes) so the run fits in minutes; RSS must not grow with files.

@@ -62,3 +62,12 @@ def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(t
     assert (tmp_path / "digits.curve.png").stat().st_size > 1000
     assert "true -> guess" in (tmp_path / "digits.confusions.txt").read_text()
     assert not (tmp_path / "digits.backup").exists()  # finished: the next run starts fresh
+
+
+def test_hangul_training_skips_the_blank_samples_the_converter_zero_fills(tmp_path):
+    from train.hangul import inked_rows
+
+    images = np.lib.format.open_memmap(tmp_path / "images.npy", "w+", np.uint8, (7, 4, 4))
+    images[[0, 2, 3, 6], 1, 2] = 255
+    # chunk=3 puts blanks at chunk starts, ends and across a boundary
+    assert inked_rows(np.load(tmp_path / "images.npy", mmap_mode="r"), chunk=3).tolist() == [0, 2, 3, 6]

@@ -58,6 +58,12 @@ def load(data: Path):
     return images, labels, read_labels(data / "labels.txt"), json.loads((data / "preprocessing.json").read_text())
 
 
+def inked_rows(images, chunk: int = 8192) -> np.ndarray:
+    """Indices of the samples with any ink, read in chunks so memory stays flat."""
+    return np.concatenate([start + np.flatnonzero(images[start:start + chunk].max(axis=(1, 2)) > 0)
+                           for start in range(0, len(images), chunk)])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.hangul", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,7 +92,10 @@ def main(argv=None) -> int:
     from train.common import confusions, finish, fit
 
     keras.utils.set_random_seed(args.seed)
-    order = np.random.default_rng(args.seed).permutation(len(labels))
+    rows = inked_rows(images)
+    if len(rows) < len(labels):
+        print(f"skipping {len(labels) - len(rows)} blank samples (the converter zero-fills unusable ones)")
+    order = rows[np.random.default_rng(args.seed).permutation(len(rows))]
     n_val = max(1, int(len(labels) * args.val_fraction))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     print(f"{len(train)} training and {n_val} validation samples, {len(names)} syllables", flush=True)
