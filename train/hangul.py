@@ -69,7 +69,7 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="output folder of python -m data_tools.phd08")
     ap.add_argument("--out", default="models/hangul.h5", help="where to write the model (default %(default)s)")
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=128, help="per device (default %(default)s)")
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate, cosine decay (default %(default)s)")
     ap.add_argument("--val-fraction", type=float, default=0.03)
