@@ -60,7 +60,8 @@ def load(data: Path):
 
 def inked_rows(images, chunk: int = 8192) -> np.ndarray:
     """Indices of the samples with any ink, read in chunks so memory stays flat."""
-    return np.concatenate([start + np.flatnonzero(images[start:start + chunk].max(axis=(1, 2)) > 0)
+    return np.concatenate([np.zeros(0, np.int64)] +
+                          [start + np.flatnonzero(images[start:start + chunk].max(axis=(1, 2)) > 0)
                            for start in range(0, len(images), chunk)])
 
 
