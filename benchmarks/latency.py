@@ -23,9 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from paths import DATA, ROOT  # also puts the project on sys.path
 
 
 def percentiles(times):
@@ -36,7 +34,7 @@ def percentiles(times):
 def canvases(n: int, seed: int = 0):
     from data_tools.strokes import load_strokes, replay
 
-    strokes = load_strokes(ROOT.parent / "shared/data/strokes/pendigits-train.ndjson.gz")
+    strokes = load_strokes(DATA / "strokes/pendigits-train.ndjson.gz")
     rng = np.random.default_rng(seed)
     return [replay(strokes[i], rng) for i in rng.choice(len(strokes), n, replace=False)]
 

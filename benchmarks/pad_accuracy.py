@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-DATA = ROOT.parent / "shared" / "data"
+from paths import DATA, ROOT  # also puts the project on sys.path
 
 
 def main() -> None:

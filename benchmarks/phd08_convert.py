@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from paths import DATA, ROOT  # also puts the project on sys.path
+
 PATTERN = "[A-Z0-9]+_[0-2]_0_2_1_[0-2]"
 
 
@@ -108,7 +108,7 @@ def peak_rss_of(args: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dump", default=str(ROOT.parent / "shared/data/phd08/가.txt"))
+    ap.add_argument("--dump", default=str(DATA / "phd08/가.txt"))
     ap.add_argument("--files", type=int, default=2350)
     args = ap.parse_args()
 

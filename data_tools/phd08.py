@@ -299,10 +299,8 @@ def main(argv=None) -> int:
     ap.add_argument("--preview", metavar="PNG", help="also write a grid of converted samples")
     args = ap.parse_args(argv)
 
-    box = round(args.size * HANGUL.box / HANGUL.size)
-    spec = Preprocessing(**{**HANGUL.to_dict(), "size": args.size, "box": box})
     try:
-        result = convert(args.data_dir, args.out, spec, args.pattern, args.labels,
+        result = convert(args.data_dir, args.out, HANGUL.resized(args.size), args.pattern, args.labels,
                          max(1, args.workers), args.strict, args.overwrite)
     except Malformed as e:
         print(f"error: {e} (--strict)", file=sys.stderr)

@@ -83,6 +83,10 @@ def has_glyph(path: str | Path, ch: str, size: int = 32) -> bool:
     return bool(gray.max() > 0.5) and gray.tobytes() != _tofu(str(path), size)
 
 
+def is_korean_font(path: str | Path) -> bool:
+    return all(has_glyph(path, ch) for ch in PROBE)
+
+
 def find_fonts(where: str = "auto") -> list[Path]:
     """Korean fonts under the system font folders (auto) or a given folder."""
     roots = [Path(d).expanduser() for d in FONT_DIRS] if where == "auto" else [Path(where)]
@@ -90,7 +94,7 @@ def find_fonts(where: str = "auto") -> list[Path]:
     for root in roots:
         if root.is_dir():
             found += [p for p in sorted(root.rglob("*")) if p.suffix.lower() in (".ttf", ".otf")]
-    return [p for p in found if all(has_glyph(p, ch) for ch in PROBE)]
+    return [p for p in found if is_korean_font(p)]
 
 
 def stroke_width(gray: np.ndarray) -> float:
@@ -215,7 +219,7 @@ def main(argv=None) -> int:
     try:
         if Path(args.fonts).is_file():
             fonts = [Path(line.strip()) for line in Path(args.fonts).read_text().splitlines() if line.strip()]
-            bad = [f for f in fonts if not all(has_glyph(f, ch) for ch in PROBE)]
+            bad = [f for f in fonts if not is_korean_font(f)]
             if bad:
                 raise ValueError(f"not Korean fonts (or unreadable): {', '.join(map(str, bad))}")
         else:

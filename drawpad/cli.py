@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from drawpad.errors import DrawpadError, ImageError
+from drawpad.labels import sidecar_labels
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = "mnist"
@@ -83,7 +84,7 @@ def list_models(folder: Path = MODELS_DIR) -> int:
         except DrawpadError as e:
             print(f"{path.stem}: {e}")
             continue
-        sidecar = path.with_name(path.stem + ".labels.txt")
+        sidecar = sidecar_labels(path)
         labels = (f"{len(card['labels'])} labels" if card.get("labels")
                   else f"labels from {sidecar.name}" if sidecar.is_file() else "labels by rule")
         acc = next((f"{k.replace('_', ' ')} {card[k]:.2%}" for k in ("test_accuracy", "val_accuracy")

@@ -30,6 +30,11 @@ def default_labels(n_outputs: int) -> list[str] | None:
     return None
 
 
+def sidecar_labels(model_path: Path) -> Path:
+    """The labels file a model without a card may have beside it: <model>.labels.txt."""
+    return model_path.with_name(model_path.stem + ".labels.txt")
+
+
 def read_labels(path: str | Path) -> list[str]:
     """One label per line (UTF-8), or a JSON list of strings."""
     path = Path(path)

@@ -9,7 +9,7 @@ so the model sees the same kind of image in both (no train/serve skew).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import cv2
 import numpy as np
@@ -49,6 +49,10 @@ class Preprocessing:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def resized(self, size: int) -> "Preprocessing":
+        """The same preprocessing for a size x size input, the box scaled along."""
+        return replace(self, size=size, box=max(1, round(size * self.box / self.size)))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preprocessing":

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from drawpad.errors import ImageError, ModelError
-from drawpad.labels import DIGITS, default_labels, read_labels
+from drawpad.labels import DIGITS, default_labels, read_labels, sidecar_labels
 from drawpad.model_card import read_card
 from drawpad.preprocess import DIGITS as DIGITS_SPEC
 from drawpad.preprocess import HANGUL, Preprocessing, preprocess
@@ -40,9 +40,7 @@ def _input_size(path, shape: tuple) -> tuple[int, tuple]:
 
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
     """Preprocessing for a model without a card: MNIST-style for digits, PHD08-style else."""
-    base = DIGITS_SPEC if labels == DIGITS else HANGUL
-    return Preprocessing(**{**base.to_dict(), "size": size, "ink": ink,
-                            "box": max(1, round(size * base.box / base.size))})
+    return replace((DIGITS_SPEC if labels == DIGITS else HANGUL).resized(size), ink=ink)
 
 
 class Recognizer:
@@ -78,7 +76,7 @@ class Recognizer:
         card = read_card(path) or {}
         model = _load_keras_model(path, allow_code)
         n_out = int(model.outputs[0].shape[-1])
-        sidecar = path.with_name(path.stem + ".labels.txt")
+        sidecar = sidecar_labels(path)
         if labels is not None:
             names = read_labels(labels)
         elif card.get("labels"):

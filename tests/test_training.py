@@ -64,8 +64,8 @@ def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(t
     assert not (tmp_path / "digits.backup").exists()  # finished: the next run starts fresh
 
 
-def test_hangul_training_skips_the_blank_samples_the_converter_zero_fills(tmp_path):
-    from train.hangul import inked_rows
+def test_training_skips_the_blank_samples_the_preprocessing_refused(tmp_path):
+    from train.common import inked_rows
 
     images = np.lib.format.open_memmap(tmp_path / "images.npy", "w+", np.uint8, (7, 4, 4))
     images[[0, 2, 3, 6], 1, 2] = 255

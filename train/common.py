@@ -43,6 +43,19 @@ def save_model(model, path: str | Path, card: dict) -> Path:
     return path
 
 
+def inked_rows(images, chunk: int = 8192) -> np.ndarray:
+    """Indices of the images with any ink (blank ones are samples the preprocessing
+    refused), read in chunks so an on-disk array never comes into memory whole."""
+    return np.concatenate([np.zeros(0, np.int64)] +
+                          [start + np.flatnonzero(images[start:start + chunk].max(axis=(1, 2)) > 0)
+                           for start in range(0, len(images), chunk)])
+
+
+def predict_classes(model, images: np.ndarray) -> np.ndarray:
+    """uint8 N x S x S images -> the model's top class for each."""
+    return model.predict(images[..., None] / np.float32(255), verbose=0).argmax(axis=1)
+
+
 def pick_strategy(name: str = "auto"):
     """A tf.distribute strategy by name; auto: a TPU -> tpu, several GPUs -> mirrored, else default."""
     import tensorflow as tf

@@ -21,7 +21,7 @@ from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import preprocess
 from train.augment import augment
-from train.common import confusions, finish, fit, parallel_map
+from train.common import confusions, finish, fit, inked_rows, parallel_map, predict_classes
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -71,9 +71,9 @@ def pen_strokes(path: str | None, writers: int, copies: int, seed: int):
 
 
 def usable(images: np.ndarray, labels: np.ndarray, what: str):
-    keep = images.reshape(len(images), -1).max(axis=1) > 0
-    if not keep.all():
-        print(f"{what}: dropped {np.count_nonzero(~keep)} digits the pad would refuse", flush=True)
+    keep = inked_rows(images)
+    if len(keep) < len(images):
+        print(f"{what}: dropped {len(images) - len(keep)} digits the pad would refuse", flush=True)
     return images[keep], labels[keep]
 
 
@@ -150,13 +150,13 @@ def main(argv=None) -> int:
                         backup=args.backup, seed=args.seed)
     # A refused test digit counts as wrong: the accuracy is over all 10,000.
     refused = x_test.reshape(len(x_test), -1).max(axis=1) == 0
-    pred = model.predict(x_test[..., None] / np.float32(255), verbose=0).argmax(axis=1)
+    pred = predict_classes(model, x_test)
     test_acc = float(np.mean((pred == y_test) & ~refused))
     if refused.any():
         print(f"test: {np.count_nonzero(refused)} digits refused by the preprocessing (counted wrong)")
     print(f"MNIST test accuracy through drawpad preprocessing: {test_acc:.4f}", flush=True)
 
-    val_pred = model.predict(x_val[..., None] / np.float32(255), verbose=0).argmax(axis=1)
+    val_pred = predict_classes(model, x_val)
     out, curve, confused = finish(model, args.out, {
         "name": "mnist",
         "labels": DIGITS,

@@ -58,13 +58,6 @@ def load(data: Path):
     return images, labels, read_labels(data / "labels.txt"), json.loads((data / "preprocessing.json").read_text())
 
 
-def inked_rows(images, chunk: int = 8192) -> np.ndarray:
-    """Indices of the samples with any ink, read in chunks so memory stays flat."""
-    return np.concatenate([np.zeros(0, np.int64)] +
-                          [start + np.flatnonzero(images[start:start + chunk].max(axis=(1, 2)) > 0)
-                           for start in range(0, len(images), chunk)])
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.hangul", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,7 +83,7 @@ def main(argv=None) -> int:
         return 2
     import keras
 
-    from train.common import confusions, finish, fit
+    from train.common import confusions, finish, fit, inked_rows, predict_classes
 
     keras.utils.set_random_seed(args.seed)
     rows = inked_rows(images)
@@ -106,7 +99,7 @@ def main(argv=None) -> int:
                         (images, labels, train), (images, labels, val), args.out,
                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed)
-    val_pred = model.predict(images[val][..., None] / np.float32(255), verbose=0).argmax(axis=1)
+    val_pred = predict_classes(model, images[val])
     val_acc = float(np.mean(val_pred == labels[val]))
     out, curve, confused = finish(model, args.out, {
         "name": "hangul",
