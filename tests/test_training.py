@@ -1,5 +1,6 @@
 """The training code path on tiny data: model, card, curve, confusions, resume."""
 import csv
+import json
 
 import keras
 import numpy as np
@@ -71,3 +72,41 @@ def test_training_skips_the_blank_samples_the_preprocessing_refused(tmp_path):
     images[[0, 2, 3, 6], 1, 2] = 255
     # chunk=3 puts blanks at chunk starts, ends and across a boundary
     assert inked_rows(np.load(tmp_path / "images.npy", mmap_mode="r"), chunk=3).tolist() == [0, 2, 3, 6]
+
+
+def converter_output(folder, names, n=48, seed=0):
+    """A tiny folder shaped like data_tools.phd08's output: one bright square per class, in a class-specific place."""
+    from drawpad.labels import write_labels
+    from drawpad.preprocess import HANGUL
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir()
+    labels = np.arange(n) % len(names)
+    images = np.zeros((n, HANGUL.size, HANGUL.size), np.uint8)
+    for image, label in zip(images, labels):
+        y, x = 6 + 16 * label + rng.integers(0, 4), 20 + rng.integers(0, 4)
+        image[y:y + 10, x:x + 10] = 255
+    np.save(folder / "images.npy", images)
+    np.save(folder / "labels.npy", labels)
+    write_labels(folder / "labels.txt", names)
+    (folder / "preprocessing.json").write_text(json.dumps(HANGUL.to_dict()))
+    return folder
+
+
+def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels(tmp_path, capsys):
+    from train.hangul import main
+    data = converter_output(tmp_path / "data", ["가", "나", "다"])
+    common = ["--data", str(data), "--epochs", "1", "--strategy", "default", "--val-fraction", "0.25"]
+    first = tmp_path / "first.h5"
+    assert main(common + ["--out", str(first)]) == 0
+    tuned = tmp_path / "tuned.h5"
+    assert main(common + ["--out", str(tuned), "--init", str(first), "--lr", "1e-9"]) == 0
+    # at a learning rate of ~0 the fine-tuned kernels are the starting model's, not fresh random ones
+    kernels = [keras.models.load_model(m, compile=False).get_layer(index=1).get_weights()[0] for m in (first, tuned)]
+    np.testing.assert_allclose(kernels[0], kernels[1], atol=1e-6)
+    assert "starting from first.h5" in Recognizer.from_file(tuned).card["trained_on"]
+
+    capsys.readouterr()
+    shifted = converter_output(tmp_path / "shifted", ["나", "가", "다"])
+    assert main(["--data", str(shifted), "--out", str(tmp_path / "x.h5"), "--init", str(first)]) == 2
+    assert "labels" in capsys.readouterr().err and not (tmp_path / "x.h5").exists()

@@ -108,27 +108,33 @@ def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bo
 
 
 class KeepBest(keras.callbacks.Callback):
-    """Save the weights whenever val_loss improves. The best value is kept on
-    disk too, so a resumed run never replaces a better model with a worse one."""
+    """Save the weights whenever val_accuracy improves. The best value is kept on
+    disk too, so a resumed run never replaces a better model with a worse one.
+
+    Accuracy, not loss: with label smoothing and a cosine schedule val_loss can
+    rise late in training while accuracy still improves.
+    """
 
     def __init__(self, path: Path):
         super().__init__()
         self.path, self.record = path, path.with_suffix(".json")
-        self.best = json.loads(self.record.read_text())["val_loss"] if self.record.exists() else np.inf
+        self.best = json.loads(self.record.read_text()).get("val_accuracy", -1.0) if self.record.exists() else -1.0
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("val_loss")
-        if loss is not None and loss < self.best:
-            self.best = float(loss)
+        accuracy = (logs or {}).get("val_accuracy")
+        if accuracy is not None and accuracy > self.best:
+            self.best = float(accuracy)
             self.model.save_weights(self.path)
-            self.record.write_text(json.dumps({"val_loss": self.best, "epoch": epoch + 1}))
+            self.record.write_text(json.dumps({"val_accuracy": self.best, "epoch": epoch + 1}))
 
 
 def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_size: int = 128,
         lr: float = 2e-3, strategy: str = "auto", backup: str | Path | None = None,
-        patience: int = 5, label_smoothing: float = 0.0, seed: int = 0, callbacks=()):
+        patience: int = 5, label_smoothing: float = 0.0, seed: int = 0, init: str | Path | None = None,
+        callbacks=()):
     """Train build() -> keras.Model on (images, labels[, rows]) tuples; returns the best model
-    by val_loss and the backup folder (see finish).
+    by val_accuracy and the backup folder (see finish). `init`: a saved model of the
+    same architecture whose weights training starts from (fine-tuning).
 
     Cosine learning-rate decay and early stopping are on. The training state is
     backed up every epoch to `backup` (default: <out>.backup next to the
@@ -143,6 +149,8 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     steps = epochs * max(1, (len(x) if rows is None else len(rows)) // batch)  # a set smaller than a batch is one step
     with strat.scope():
         model = build()
+        if init:
+            model.load_weights(init)
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing) if label_smoothing \
             else keras.losses.SparseCategoricalCrossentropy()
         model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps)),
@@ -158,7 +166,7 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
               validation_data=prepare(dataset(x_val, y_val, batch, shuffle=False, rows=val_rows)), verbose=2,
               callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
                          KeepBest(best), history,
-                         keras.callbacks.EarlyStopping(patience=patience), *callbacks])
+                         keras.callbacks.EarlyStopping("val_accuracy", patience=patience), *callbacks])
     if best.exists():
         model.load_weights(best)
     return model, backup

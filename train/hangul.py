@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad.errors import ModelError
 from drawpad.labels import read_labels
+from drawpad.model_card import read_card
 
 
 def build_model(num_classes: int, size: int):
@@ -58,6 +60,19 @@ def load(data: Path):
     return images, labels, read_labels(data / "labels.txt"), json.loads((data / "preprocessing.json").read_text())
 
 
+def check_init(path: Path, names: list[str], spec: dict) -> None:
+    """A model to fine-tune must use the data's labels in the data's order, or
+    every class would silently learn another syllable's name."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model to start from")
+    card = read_card(path) or {}
+    if card.get("labels") != names:
+        raise ModelError(f"{path}: its labels are not the data's labels.txt (in the same order), "
+                         "so it cannot be fine-tuned on this data")
+    if card.get("preprocessing") != spec:
+        raise ModelError(f"{path}: it was trained with other preprocessing than this data's preprocessing.json")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.hangul", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,12 +88,17 @@ def main(argv=None) -> int:
     ap.add_argument("--held-out-fonts", nargs="+", default=[], metavar="FONT",
                     help="font files kept out of the data for testing; recorded in the model card "
                          "for benchmarks/hangul_accuracy.py")
+    ap.add_argument("--init", type=Path, metavar="MODEL",
+                    help="start from this model's weights (e.g. models/hangul.h5) to fine-tune it on "
+                         "new data; its labels and preprocessing must be the data's")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
     try:
         images, labels, names, spec = load(args.data)
-    except (OSError, ValueError) as e:
+        if args.init:
+            check_init(args.init, names, spec)
+    except (OSError, ValueError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     import keras
@@ -98,7 +118,8 @@ def main(argv=None) -> int:
     model, backup = fit(lambda: build_model(len(names), images.shape[1]),
                         (images, labels, train), (images, labels, val), args.out,
                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed)
+                        strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
+                        init=args.init)
     val_pred = predict_classes(model, images[val])
     val_acc = float(np.mean(val_pred == labels[val]))
     out, curve, confused = finish(model, args.out, {
@@ -106,7 +127,9 @@ def main(argv=None) -> int:
         "labels": names,
         "preprocessing": spec,
         "input_shape": [images.shape[1], images.shape[1], 1],
-        "trained_on": f"{len(train)} samples from {args.data.name}",
+        "trained_on": f"{len(train)} samples from {args.data.name}"
+                      + (f", starting from {args.init.name} ({read_card(args.init).get('trained_on')})"
+                         if args.init else ""),
         "val_accuracy": round(val_acc, 4),
         "held_out_fonts": args.held_out_fonts,
         "train_seconds": round(time.time() - t0),
