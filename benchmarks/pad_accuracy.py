@@ -60,9 +60,11 @@ def main() -> None:
     print(f"pendigits replayed on a 400x400 pad ({n} digits, height 80-320 px, pen 8-30 px, seed {args.seed}):")
     print(f"  drawpad Recognizer.recognize:        {right / n:.4f} ({n - right} wrong), "
           f"{(time.perf_counter() - t) / n * 1e3:.1f} ms/digit incl. rendering and the baseline")
-    if seen:
+    if seen and unseen_n:
         print(f"  writers {seen + 1}-30 only (never seen in training, {unseen_n} digits): "
               f"{unseen_right / unseen_n:.4f} ({unseen_n - unseen_right} wrong)")
+    elif seen:
+        print(f"  (the model trained on replays of all {seen} writers: not a measure on unseen writers)")
     print(f"  original pipeline, same model:      {original_right / n:.4f}")
     print("  most confused (true -> guess): " +
           ", ".join(f"{a}->{b} x{c}" for (a, b), c in confused.most_common(6)))

@@ -105,8 +105,9 @@ def main(argv=None) -> int:
     ap.add_argument("--copies", type=int, default=3, help="augmented copies of each training digit (default %(default)s)")
     ap.add_argument("--strokes", help="pendigits ndjson(.gz) of real pen strokes to train on too "
                     "(default: the local copy if found; 'none' to skip)")
-    ap.add_argument("--stroke-writers", type=int, default=15,
-                    help="train on pendigits writers 1..N; the others stay unseen for measuring (default %(default)s)")
+    ap.add_argument("--stroke-writers", type=int, default=30,
+                    help="train on pendigits writers 1..N (all 30 by default: more writers generalize better); "
+                         "with fewer, benchmarks/pad_accuracy.py also measures the unseen ones (default %(default)s)")
     ap.add_argument("--stroke-copies", type=int, default=6,
                     help="replays of each of those pen-stroke digits (default %(default)s)")
     ap.add_argument("--batch-size", type=int, default=128)
