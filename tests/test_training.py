@@ -97,16 +97,21 @@ def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels
     from train.hangul import main
     data = converter_output(tmp_path / "data", ["가", "나", "다"])
     common = ["--data", str(data), "--epochs", "1", "--strategy", "default", "--val-fraction", "0.25"]
-    first = tmp_path / "first.h5"
-    assert main(common + ["--out", str(first)]) == 0
-    tuned = tmp_path / "tuned.h5"
-    assert main(common + ["--out", str(tuned), "--init", str(first), "--lr", "1e-9"]) == 0
+    model = tmp_path / "hangul.h5"
+    assert main(common + ["--out", str(model)]) == 0
+
+    def kernel():
+        return keras.models.load_model(model, compile=False).get_layer(index=1).get_weights()[0]
+
+    before = kernel()
+    # fine-tuned in place, as the README does
+    assert main(common + ["--out", str(model), "--init", str(model), "--lr", "1e-9"]) == 0
     # at a learning rate of ~0 the fine-tuned kernels are the starting model's, not fresh random ones
-    kernels = [keras.models.load_model(m, compile=False).get_layer(index=1).get_weights()[0] for m in (first, tuned)]
-    np.testing.assert_allclose(kernels[0], kernels[1], atol=1e-6)
-    assert "starting from first.h5" in Recognizer.from_file(tuned).card["trained_on"]
+    np.testing.assert_allclose(kernel(), before, atol=1e-6)
+    assert Recognizer.from_file(model).card["trained_on"] == "36 samples from data, starting from hangul.h5 " \
+                                                             "(36 samples from data)"
 
     capsys.readouterr()
     shifted = converter_output(tmp_path / "shifted", ["나", "가", "다"])
-    assert main(["--data", str(shifted), "--out", str(tmp_path / "x.h5"), "--init", str(first)]) == 2
+    assert main(["--data", str(shifted), "--out", str(tmp_path / "x.h5"), "--init", str(model)]) == 2
     assert "labels" in capsys.readouterr().err and not (tmp_path / "x.h5").exists()

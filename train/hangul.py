@@ -60,9 +60,9 @@ def load(data: Path):
     return images, labels, read_labels(data / "labels.txt"), json.loads((data / "preprocessing.json").read_text())
 
 
-def check_init(path: Path, names: list[str], spec: dict) -> None:
-    """A model to fine-tune must use the data's labels in the data's order, or
-    every class would silently learn another syllable's name."""
+def check_init(path: Path, names: list[str], spec: dict) -> dict:
+    """The card of a model to fine-tune. It must use the data's labels in the data's
+    order, or every class would silently learn another syllable's name."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model to start from")
     card = read_card(path) or {}
@@ -71,6 +71,7 @@ def check_init(path: Path, names: list[str], spec: dict) -> None:
                          "so it cannot be fine-tuned on this data")
     if card.get("preprocessing") != spec:
         raise ModelError(f"{path}: it was trained with other preprocessing than this data's preprocessing.json")
+    return card
 
 
 def main(argv=None) -> int:
@@ -96,8 +97,8 @@ def main(argv=None) -> int:
 
     try:
         images, labels, names, spec = load(args.data)
-        if args.init:
-            check_init(args.init, names, spec)
+        # read now: --out may be the same file and replace it
+        init_card = check_init(args.init, names, spec) if args.init else {}
     except (OSError, ValueError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
         "preprocessing": spec,
         "input_shape": [images.shape[1], images.shape[1], 1],
         "trained_on": f"{len(train)} samples from {args.data.name}"
-                      + (f", starting from {args.init.name} ({read_card(args.init).get('trained_on')})"
+                      + (f", starting from {args.init.name} ({init_card.get('trained_on', 'data not recorded')})"
                          if args.init else ""),
         "val_accuracy": round(val_acc, 4),
         "held_out_fonts": args.held_out_fonts,
