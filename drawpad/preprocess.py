@@ -38,6 +38,7 @@ class Preprocessing:
     ink: str = "light"      # "light": white ink on black (MNIST); "dark": black on white
     centre: str = "mass"    # "mass": centre of mass (MNIST); "box": bounding-box centre
     stroke: float | None = 0.14  # stroke width as a fraction of the box; None keeps the pen's
+    keep_fill: bool = False  # keep inked-solid regions (a filled loop, a bold blob) as shapes
 
     def __post_init__(self):
         if self.ink not in ("light", "dark"):
@@ -120,17 +121,30 @@ def reject_dot(dist: np.ndarray, length: int) -> None:
         raise ImageError("only a dot or blob was drawn: draw a whole character")
 
 
-def redraw_strokes(ink: np.ndarray, width: float) -> np.ndarray:
+def redraw_strokes(dist: np.ndarray, width: float, keep_fill: bool) -> np.ndarray:
     """Redraw the strokes `width` pixels wide, whatever pen drew them.
 
     Painting a disc along the skeleton (the strokes' one-pixel centre line)
     gives a stroke of the wanted width, so a thick pen and a thin pen look
     alike. scikit-image's skeleton stays connected where the pen width varies;
     local maxima of the distance transform broke into beads there.
+
+    The skeleton of a loop inked solid or of a bold blob is a thin line, so a
+    bold 8 became a 5 or a 2 a 1. With `keep_fill` the ink itself is also
+    grown or shrunk by the difference between its typical half-width and the
+    wanted one, which keeps such shapes; the skeleton still keeps every hairline.
     """
+    ink = dist > 0
+    skeleton = skeletonize(ink)
     d = max(1, round(width))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
-    return cv2.dilate(skeletonize(ink).astype(np.uint8), disc) * 255
+    out = cv2.dilate(skeleton.astype(np.uint8), disc) > 0
+    if keep_fill:
+        paper = cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5)
+        # Signed distance to the ink's edge (positive inside), the edge at 0.
+        signed = np.where(ink, dist - 0.5, 0.5 - paper)
+        out |= signed > np.median(signed[skeleton]) - width / 2
+    return out.astype(np.uint8) * 255
 
 
 def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
@@ -150,9 +164,9 @@ def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
     return cv2.warpAffine(glyph, shift, (size, size), flags=cv2.INTER_LINEAR)
 
 
-DIGITS = Preprocessing(size=28, box=20, ink="light", centre="mass", stroke=0.14)
+DIGITS = Preprocessing(size=28, box=20, ink="light", centre="mass", stroke=0.14, keep_fill=True)
 # Hangul: PHD08 style (glyph box-centred), strokes thinner since a syllable has many.
-HANGUL = Preprocessing(size=60, box=56, ink="light", centre="box", stroke=0.06)
+HANGUL = Preprocessing(size=60, box=56, ink="light", centre="box", stroke=0.06, keep_fill=True)
 
 
 def preprocess(image: np.ndarray, spec: Preprocessing = DIGITS) -> np.ndarray:
@@ -167,7 +181,7 @@ def preprocess(image: np.ndarray, spec: Preprocessing = DIGITS) -> np.ndarray:
     dist = distance_to_paper(big, int(width // 2) + 1)
     reject_dot(dist, work)
     if spec.stroke is not None:
-        big = fit(crop_to_ink(redraw_strokes(dist > 0, width)), work)
+        big = fit(crop_to_ink(redraw_strokes(dist, width, spec.keep_fill)), work)
     h, w = big.shape
     small = cv2.resize(big, (max(1, round(w / factor)), max(1, round(h / factor))),
                        interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -1,8 +1,11 @@
+from dataclasses import replace
+
+import cv2
 import numpy as np
 import pytest
 
 from drawpad.errors import ImageError
-from drawpad.preprocess import Preprocessing, preprocess
+from drawpad.preprocess import DIGITS, Preprocessing, preprocess
 from tests.conftest import stroke_image
 
 # A "4": two strokes in unit coordinates.
@@ -54,6 +57,20 @@ def test_stroke_width_is_normalized():
     thin = preprocess(draw(FOUR, 100, 80, 240, 6))
     thick = preprocess(draw(FOUR, 100, 80, 240, 36))
     assert abs(int((thin > 128).sum()) - int((thick > 128).sum())) < 0.25 * (thin > 128).sum()
+
+
+def test_a_loop_inked_solid_stays_solid():
+    # A bold "9" whose loop the pen filled in: a blob on a stem. Its skeleton is
+    # a thin line, which reads as a 1 or a 7; keep_fill keeps the blob.
+    nine = np.full((400, 400), 255, np.uint8)
+    cv2.circle(nine, (190, 130), 60, 0, -1)
+    cv2.line(nine, (240, 130), (240, 360), 0, 20)
+
+    def thickest(spec):  # half-width of the thickest inked part of the model input
+        return cv2.distanceTransform((preprocess(nine, spec) > 128).astype(np.uint8), cv2.DIST_L2, 5).max()
+
+    assert DIGITS.keep_fill and thickest(DIGITS) > 3.5
+    assert thickest(replace(DIGITS, keep_fill=False)) < 2.5
 
 
 def test_dark_polarity_and_box_centring():

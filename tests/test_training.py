@@ -93,25 +93,38 @@ def converter_output(folder, names, n=48, seed=0):
     return folder
 
 
-def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels(tmp_path, capsys):
+def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels_or_input_size(tmp_path, capsys):
     from train.hangul import main
     data = converter_output(tmp_path / "data", ["가", "나", "다"])
     common = ["--data", str(data), "--epochs", "1", "--strategy", "default", "--val-fraction", "0.25"]
     model = tmp_path / "hangul.h5"
-    assert main(common + ["--out", str(model)]) == 0
+    assert main(common + ["--out", str(model), "--held-out-fonts", "Kept.ttf"]) == 0
 
     def kernel():
         return keras.models.load_model(model, compile=False).get_layer(index=1).get_weights()[0]
 
     before = kernel()
+    capsys.readouterr()
     # fine-tuned in place, as the README does
     assert main(common + ["--out", str(model), "--init", str(model), "--lr", "1e-9"]) == 0
     # at a learning rate of ~0 the fine-tuned kernels are the starting model's, not fresh random ones
     np.testing.assert_allclose(kernel(), before, atol=1e-6)
-    assert Recognizer.from_file(model).card["trained_on"] == "36 samples from data, starting from hangul.h5 " \
-                                                             "(36 samples from data)"
+    card = Recognizer.from_file(model).card
+    assert card["trained_on"] == "36 samples from data, starting from hangul.h5 (36 samples from data)"
+    assert card["held_out_fonts"] == ["Kept.ttf"]  # still never seen, so still the test fonts
+    assert "note" not in capsys.readouterr().out
 
-    capsys.readouterr()
     shifted = converter_output(tmp_path / "shifted", ["나", "가", "다"])
     assert main(["--data", str(shifted), "--out", str(tmp_path / "x.h5"), "--init", str(model)]) == 2
     assert "labels" in capsys.readouterr().err and not (tmp_path / "x.h5").exists()
+
+    # another preprocessing of the same size (data converted before keep_fill existed,
+    # so with its default, False): fine-tuned to it, and the card says so
+    older = {k: v for k, v in json.loads((data / "preprocessing.json").read_text()).items() if k != "keep_fill"}
+    (data / "preprocessing.json").write_text(json.dumps(older))
+    assert main(common + ["--out", str(tmp_path / "y.h5"), "--init", str(model)]) == 0
+    assert "keep_fill True -> False" in capsys.readouterr().out
+    assert not Recognizer.from_file(tmp_path / "y.h5").spec.keep_fill
+    (data / "preprocessing.json").write_text(json.dumps({**older, "size": 56}))
+    assert main(common + ["--out", str(tmp_path / "z.h5"), "--init", str(model)]) == 2
+    assert "60x60 inputs, this data is 56x56" in capsys.readouterr().err

@@ -21,6 +21,7 @@ import numpy as np
 from drawpad.errors import ModelError
 from drawpad.labels import read_labels
 from drawpad.model_card import read_card
+from drawpad.preprocess import Preprocessing
 
 
 def build_model(num_classes: int, size: int):
@@ -69,8 +70,16 @@ def check_init(path: Path, names: list[str], spec: dict) -> dict:
     if card.get("labels") != names:
         raise ModelError(f"{path}: its labels are not the data's labels.txt (in the same order), "
                          "so it cannot be fine-tuned on this data")
-    if card.get("preprocessing") != spec:
-        raise ModelError(f"{path}: it was trained with other preprocessing than this data's preprocessing.json")
+    if "preprocessing" not in card:
+        raise ModelError(f"{path}: its model card does not say how its input was preprocessed")
+    # Compared as Preprocessing: a card written before a setting existed has its default.
+    was, now = Preprocessing.from_dict(card["preprocessing"]).to_dict(), Preprocessing.from_dict(spec).to_dict()
+    if was["size"] != now["size"]:
+        raise ModelError(f"{path}: it takes {was['size']}x{was['size']} inputs, this data is {now['size']}x{now['size']}")
+    changed = [f"{k} {was[k]} -> {now[k]}" for k in was if was[k] != now[k]]
+    if changed:  # allowed: fine-tuning is how a model moves to a better preprocessing
+        print(f"note: {path.name} was trained on other preprocessing ({', '.join(changed)}); "
+              "fine-tuning adapts it to this data's", flush=True)
     return card
 
 
@@ -88,10 +97,10 @@ def main(argv=None) -> int:
                     "in Colab put it on Drive)")
     ap.add_argument("--held-out-fonts", nargs="+", default=[], metavar="FONT",
                     help="font files kept out of the data for testing; recorded in the model card "
-                         "for benchmarks/hangul_accuracy.py")
+                         "for benchmarks/hangul_accuracy.py (with --init: the starting model's)")
     ap.add_argument("--init", type=Path, metavar="MODEL",
                     help="start from this model's weights (e.g. models/hangul.h5) to fine-tune it on "
-                         "new data; its labels and preprocessing must be the data's")
+                         "new data; its labels and input size must be the data's")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -132,7 +141,8 @@ def main(argv=None) -> int:
                       + (f", starting from {args.init.name} ({init_card.get('trained_on', 'data not recorded')})"
                          if args.init else ""),
         "val_accuracy": round(val_acc, 4),
-        "held_out_fonts": args.held_out_fonts,
+        # a fine-tuned model keeps its start's test fonts unless told otherwise
+        "held_out_fonts": args.held_out_fonts or init_card.get("held_out_fonts", []),
         "train_seconds": round(time.time() - t0),
     }, backup, confusions(labels[val], val_pred, names))
     print(f"validation accuracy {val_acc:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB), "
