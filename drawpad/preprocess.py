@@ -140,10 +140,13 @@ def redraw_strokes(dist: np.ndarray, width: float, keep_fill: bool) -> np.ndarra
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
     out = cv2.dilate(skeleton.astype(np.uint8), disc) > 0
     if keep_fill:
-        paper = cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5)
-        # Signed distance to the ink's edge (positive inside), the edge at 0.
-        signed = np.where(ink, dist - 0.5, 0.5 - paper)
-        out |= signed > np.median(signed[skeleton]) - width / 2
+        # Move the ink's edge (half a pixel out from the last ink pixel) in by
+        # `shrink`, or out where negative; the paper's distances only then.
+        shrink = np.median(dist[skeleton]) - 0.5 - width / 2
+        if shrink >= 0:
+            out |= dist > shrink + 0.5
+        else:
+            out |= cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5) < 0.5 - shrink
     return out.astype(np.uint8) * 255
 
 
