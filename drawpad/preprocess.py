@@ -55,6 +55,11 @@ class Preprocessing:
         """The same preprocessing for a size x size input, the box scaled along."""
         return replace(self, size=size, box=max(1, round(size * self.box / self.size)))
 
+    def changes(self, other: "Preprocessing") -> list[str]:
+        """What differs from self to other, as "setting old -> new" lines."""
+        was, now = self.to_dict(), other.to_dict()
+        return [f"{k} {was[k]} -> {now[k]}" for k in was if was[k] != now[k]]
+
     @classmethod
     def from_dict(cls, d: dict) -> "Preprocessing":
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})

@@ -60,7 +60,7 @@ class Recognizer:
         if size != spec.size:
             raise ModelError(f"{source}: the model takes {size}x{size} "
                              f"images but its card says {spec.size}")
-        self._outputs_probabilities = self._check_outputs()
+        self.outputs_probabilities = self._check_outputs()
 
     @classmethod
     def from_file(cls, path: str | Path, labels: str | Path | None = None,
@@ -124,7 +124,7 @@ class Recognizer:
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """Prepared inputs (N x size x size uint8) -> N x labels probabilities."""
         out = self._forward(inputs)
-        if not self._outputs_probabilities:
+        if not self.outputs_probabilities:
             out = np.exp(out - out.max(axis=1, keepdims=True))
         return out / out.sum(axis=1, keepdims=True)
 

@@ -65,6 +65,37 @@ def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(t
     assert not (tmp_path / "digits.backup").exists()  # finished: the next run starts fresh
 
 
+def test_digit_training_averages_with_an_earlier_model_of_the_same_input_only(tmp_path, capsys):
+    from data_tools.mnist import load_mnist
+    from drawpad.model_card import read_card, write_card
+    from train.common import members_of
+    from train.digits import SPEC, main
+    quick = ["--mnist", str(need(MNIST_DIR)), "--limit", "240", "--epochs", "1", "--copies", "0",
+             "--strokes", "none", "--strategy", "default"]
+    first, mean = tmp_path / "first.h5", tmp_path / "mean.h5"
+    assert main(quick + ["--out", str(first)]) == 0
+    assert main(quick + ["--out", str(mean), "--seed", "1", "--average-with", str(first)]) == 0
+
+    rec = Recognizer.from_file(mean)
+    members, cards = members_of(mean, rec.labels, SPEC)  # a saved mean gives its members back
+    assert len(members) == 2 and len(rec.card["members"]) == 2
+    assert [c["trained_on"].endswith(f"seed {s}, 1 epochs") for c, s in zip(cards, (0, 1))] == [True, True]
+    assert all(0 <= c["test_accuracy"] <= 1 for c in [rec.card, *cards])
+    _, (digits, _) = load_mnist(need(MNIST_DIR))
+    x = np.stack([rec.prepare(255 - d) for d in digits[:20]])
+    alone = [m.predict_on_batch(x[..., None] / np.float32(255)) for m in members]
+    np.testing.assert_allclose(alone[0], Recognizer.from_file(first).probabilities(x), atol=1e-5)
+    assert not np.allclose(alone[0], alone[1], atol=1e-3)  # the new one is another model
+    np.testing.assert_allclose(rec.probabilities(x), (alone[0] + alone[1]) / 2, atol=1e-5)
+
+    # A model fed other input cannot join the mean: refused before any training.
+    card = read_card(first)
+    write_card(first, {**card, "preprocessing": {**card["preprocessing"], "keep_fill": False}})
+    capsys.readouterr()
+    assert main(quick + ["--out", str(tmp_path / "no.h5"), "--average-with", str(first)]) == 2
+    assert "keep_fill False -> True" in capsys.readouterr().err and not (tmp_path / "no.h5").exists()
+
+
 def test_training_skips_the_blank_samples_the_preprocessing_refused(tmp_path):
     from train.common import inked_rows
 
@@ -128,3 +159,20 @@ def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels
     (data / "preprocessing.json").write_text(json.dumps({**older, "size": 56}))
     assert main(common + ["--out", str(tmp_path / "z.h5"), "--init", str(model)]) == 2
     assert "60x60 inputs, this data is 56x56" in capsys.readouterr().err
+
+
+def test_hangul_average_keeps_only_fonts_no_member_saw_and_cannot_be_fine_tuned(tmp_path, capsys):
+    from train.hangul import main
+    data = converter_output(tmp_path / "data", ["가", "나", "다"])
+    common = ["--data", str(data), "--epochs", "1", "--strategy", "default", "--val-fraction", "0.25"]
+    first, mean = tmp_path / "first.h5", tmp_path / "mean.h5"
+    assert main(common + ["--out", str(first), "--held-out-fonts", "A.ttf", "B.ttf"]) == 0
+    assert main(common + ["--out", str(mean), "--seed", "1", "--average-with", str(first),
+                          "--held-out-fonts", "B.ttf", "C.ttf"]) == 0
+    card = Recognizer.from_file(mean).card
+    assert card["held_out_fonts"] == ["B.ttf"] and len(card["members"]) == 2
+    assert card["members"][0]["held_out_fonts"] == ["A.ttf", "B.ttf"]
+
+    capsys.readouterr()
+    assert main(common + ["--out", str(tmp_path / "x.h5"), "--init", str(mean)]) == 2
+    assert "mean of 2 models" in capsys.readouterr().err

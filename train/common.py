@@ -56,6 +56,42 @@ def predict_classes(model, images: np.ndarray) -> np.ndarray:
     return model.predict(images[..., None] / np.float32(255), verbose=0).argmax(axis=1)
 
 
+def members_of(path: str | Path, labels: list[str], spec) -> tuple[list, list[dict]]:
+    """The models in a saved model to average a new one with, and their cards.
+
+    They must give the same labels in the same order, from the same
+    preprocessing, as probabilities: else the mean would mix different things.
+    A saved average gives its members, so each model in a mean weighs the same.
+    """
+    from drawpad import Recognizer
+    from drawpad.errors import ModelError
+
+    rec = Recognizer.from_file(path)
+    if rec.labels != labels:
+        raise ModelError(f"{path}: its labels are not this model's (in the same order), so it cannot be averaged with it")
+    if rec.spec != spec:
+        raise ModelError(f"{path}: it was trained on other preprocessing ({', '.join(rec.spec.changes(spec))}); "
+                         "an average feeds one input to all its models")
+    if not rec.outputs_probabilities:
+        raise ModelError(f"{path}: its outputs are not probabilities (no softmax), so they cannot be averaged")
+    if "members" in rec.card:
+        return [layer for layer in rec.model.layers if isinstance(layer, keras.Model)], rec.card["members"]
+    summary = {k: v for k, v in rec.card.items() if k not in ("labels", "preprocessing", "input_shape")}
+    return [rec.model], [summary]
+
+
+def averaged(models: list):
+    """One model whose output is the mean of the models' outputs: one call, one file."""
+    if len(models) == 1:
+        return models[0]
+    inputs = keras.Input(models[0].inputs[0].shape[1:])
+    outputs = []
+    for i, member in enumerate(models):
+        member.name = f"member_{i}"  # nested models need unique names to be saved
+        outputs.append(member(inputs))
+    return keras.Model(inputs, keras.layers.Average()(outputs), name=f"mean_of_{len(models)}")
+
+
 def pick_strategy(name: str = "auto"):
     """A tf.distribute strategy by name; auto: a TPU -> tpu, several GPUs -> mirrored, else default."""
     import tensorflow as tf

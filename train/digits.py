@@ -9,6 +9,7 @@ local files it can find, else keras.datasets.mnist (downloads, as in Colab).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -16,12 +17,12 @@ import numpy as np
 
 from data_tools.mnist import load_mnist
 from data_tools.strokes import load_strokes, replay, writer
-from drawpad.errors import ImageError
+from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import preprocess
 from train.augment import augment
-from train.common import confusions, finish, fit, inked_rows, parallel_map, predict_classes
+from train.common import averaged, confusions, finish, fit, inked_rows, members_of, parallel_map, predict_classes
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -116,11 +117,22 @@ def main(argv=None) -> int:
                     help="tf.distribute strategy; auto: TPU, several GPUs, else default")
     ap.add_argument("--backup", help="folder for resumable training state (default: <out>.backup; "
                     "in Colab put it on Drive)")
+    ap.add_argument("--average-with", metavar="MODEL",
+                    help="a digit model trained before (e.g. models/mnist.h5, with another --seed): "
+                         "the output is one model giving the mean of its and the new model's "
+                         "probabilities, which makes fewer mistakes than either alone")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
     import keras
 
+    members, member_cards = [], []
+    if args.average_with:
+        try:  # now, not after an hour of training; --out may be the same file
+            members, member_cards = members_of(args.average_with, DIGITS, SPEC)
+        except ModelError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     keras.utils.set_random_seed(args.seed)
     source = args.mnist or next((str(p) for p in LOCAL_MNIST if p.is_dir()), None)
     print(f"data: {source or 'keras.datasets.mnist (download)'}", flush=True)
@@ -151,14 +163,13 @@ def main(argv=None) -> int:
                         backup=args.backup, seed=args.seed)
     # A refused test digit counts as wrong: the accuracy is over all 10,000.
     refused = x_test.reshape(len(x_test), -1).max(axis=1) == 0
-    pred = predict_classes(model, x_test)
-    test_acc = float(np.mean((pred == y_test) & ~refused))
     if refused.any():
         print(f"test: {np.count_nonzero(refused)} digits refused by the preprocessing (counted wrong)")
-    print(f"MNIST test accuracy through drawpad preprocessing: {test_acc:.4f}", flush=True)
 
-    val_pred = predict_classes(model, x_val)
-    out, curve, confused = finish(model, args.out, {
+    def test_accuracy(m) -> float:
+        return round(float(np.mean((predict_classes(m, x_test) == y_test) & ~refused)), 4)
+
+    card = {
         "name": "mnist",
         "labels": DIGITS,
         "preprocessing": SPEC.to_dict(),
@@ -166,12 +177,24 @@ def main(argv=None) -> int:
         "trained_on": f"MNIST train ({len(x_train) - n_val} digits) + {args.copies} pad-like augmented "
                       "copies (rotation, slant, stretch, elastic, pen width)"
                       + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
-                         if len(y_pen) else ""),
+                         if len(y_pen) else "") + f", seed {args.seed}, {args.epochs} epochs",
         "pendigits_writers_seen": args.stroke_writers if len(y_pen) else 0,
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
-        "test_accuracy": round(float(test_acc), 4),
+        "test_accuracy": test_accuracy(model),
         "train_seconds": round(time.time() - t0),
-    }, backup, confusions(y_val, val_pred, DIGITS))
+    }
+    if members:
+        print(f"MNIST test accuracy of the new model alone: {card['test_accuracy']:.4f}", flush=True)
+        member_cards = [*member_cards, {k: card[k] for k in
+                                        ("trained_on", "pendigits_writers_seen", "test_accuracy", "train_seconds")}]
+        model = averaged([*members, model])
+        card.update(trained_on=f"the mean of {len(member_cards)} models' probabilities (see members)",
+                    pendigits_writers_seen=max(m.get("pendigits_writers_seen", 0) for m in member_cards),
+                    test_accuracy=test_accuracy(model), members=member_cards)
+    print(f"MNIST test accuracy through drawpad preprocessing: {card['test_accuracy']:.4f}", flush=True)
+
+    val_pred = predict_classes(model, x_val)
+    out, curve, confused = finish(model, args.out, card, backup, confusions(y_val, val_pred, DIGITS))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), {curve.name}, {confused.name} "
           f"in {time.time() - t0:.0f} s")
     return 0

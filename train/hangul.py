@@ -72,11 +72,14 @@ def check_init(path: Path, names: list[str], spec: dict) -> dict:
                          "so it cannot be fine-tuned on this data")
     if "preprocessing" not in card:
         raise ModelError(f"{path}: its model card does not say how its input was preprocessed")
+    if "members" in card:
+        raise ModelError(f"{path}: it is the mean of {len(card['members'])} models, not one network to "
+                         "fine-tune; start from one of the models it was made of")
     # Compared as Preprocessing: a card written before a setting existed has its default.
-    was, now = Preprocessing.from_dict(card["preprocessing"]).to_dict(), Preprocessing.from_dict(spec).to_dict()
-    if was["size"] != now["size"]:
-        raise ModelError(f"{path}: it takes {was['size']}x{was['size']} inputs, this data is {now['size']}x{now['size']}")
-    changed = [f"{k} {was[k]} -> {now[k]}" for k in was if was[k] != now[k]]
+    was, now = Preprocessing.from_dict(card["preprocessing"]), Preprocessing.from_dict(spec)
+    if was.size != now.size:
+        raise ModelError(f"{path}: it takes {was.size}x{was.size} inputs, this data is {now.size}x{now.size}")
+    changed = was.changes(now)
     if changed:  # allowed: fine-tuning is how a model moves to a better preprocessing
         print(f"note: {path.name} was trained on other preprocessing ({', '.join(changed)}); "
               "fine-tuning adapts it to this data's", flush=True)
@@ -101,19 +104,24 @@ def main(argv=None) -> int:
     ap.add_argument("--init", type=Path, metavar="MODEL",
                     help="start from this model's weights (e.g. models/hangul.h5) to fine-tune it on "
                          "new data; its labels and input size must be the data's")
+    ap.add_argument("--average-with", type=Path, metavar="MODEL",
+                    help="a Hangul model trained before on data of the same labels and preprocessing: "
+                         "the output is one model giving the mean of its and the new model's probabilities")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+
+    from train.common import averaged, confusions, finish, fit, inked_rows, members_of, predict_classes
 
     try:
         images, labels, names, spec = load(args.data)
         # read now: --out may be the same file and replace it
         init_card = check_init(args.init, names, spec) if args.init else {}
+        members, member_cards = (members_of(args.average_with, names, Preprocessing.from_dict(spec))
+                                 if args.average_with else ([], []))
     except (OSError, ValueError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     import keras
-
-    from train.common import confusions, finish, fit, inked_rows, predict_classes
 
     keras.utils.set_random_seed(args.seed)
     rows = inked_rows(images)
@@ -131,8 +139,7 @@ def main(argv=None) -> int:
                         strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
                         init=args.init)
     val_pred = predict_classes(model, images[val])
-    val_acc = float(np.mean(val_pred == labels[val]))
-    out, curve, confused = finish(model, args.out, {
+    card = {
         "name": "hangul",
         "labels": names,
         "preprocessing": spec,
@@ -140,12 +147,24 @@ def main(argv=None) -> int:
         "trained_on": f"{len(train)} samples from {args.data.name}"
                       + (f", starting from {args.init.name} ({init_card.get('trained_on', 'data not recorded')})"
                          if args.init else ""),
-        "val_accuracy": round(val_acc, 4),
+        "val_accuracy": round(float(np.mean(val_pred == labels[val])), 4),
         # a fine-tuned model keeps its start's test fonts unless told otherwise
         "held_out_fonts": args.held_out_fonts or init_card.get("held_out_fonts", []),
         "train_seconds": round(time.time() - t0),
-    }, backup, confusions(labels[val], val_pred, names))
-    print(f"validation accuracy {val_acc:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB), "
+    }
+    if members:
+        print(f"validation accuracy of the new model alone: {card['val_accuracy']:.4f}", flush=True)
+        member_cards = [*member_cards, {k: card[k] for k in
+                                        ("trained_on", "val_accuracy", "held_out_fonts", "train_seconds")}]
+        model = averaged([*members, model])
+        val_pred = predict_classes(model, images[val])
+        # a font is held out of the mean only if every model in it never saw it
+        held_out = [f for f in card["held_out_fonts"] if all(f in m.get("held_out_fonts", []) for m in member_cards)]
+        card.update(trained_on=f"the mean of {len(member_cards)} models' probabilities (see members)",
+                    val_accuracy=round(float(np.mean(val_pred == labels[val])), 4), held_out_fonts=held_out,
+                    members=member_cards)
+    out, curve, confused = finish(model, args.out, card, backup, confusions(labels[val], val_pred, names))
+    print(f"validation accuracy {card['val_accuracy']:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB), "
           f"{curve.name}, {confused.name} in {time.time() - t0:.0f} s")
     return 0
 
