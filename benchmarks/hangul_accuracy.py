@@ -38,6 +38,7 @@ def main() -> None:
     rec = Recognizer.from_file(args.model)
     fonts = args.fonts or rec.card.get("held_out_fonts") or []
     rng = np.random.default_rng(args.seed)
+    totals = np.zeros(3, np.int64)  # syllables, top-1 right, top-5 right over all the fonts
     for font in fonts:
         t = time.perf_counter()
         top1 = top5 = n = 0
@@ -54,6 +55,11 @@ def main() -> None:
         print(f"held-out font {Path(font).name}: {n} syllables on a 400x400 canvas (height 80-320 px): "
               f"top-1 {top1 / n:.4f}, top-5 {top5 / n:.4f}, {(time.perf_counter() - t) / n * 1e3:.1f} ms each")
         print("  most confused: " + ", ".join(f"{a}->{b}" for (a, b), _ in confused.most_common(8)))
+        totals += (n, top1, top5)
+    if len(fonts) > 1:
+        n, top1, top5 = totals
+        print(f"all {len(fonts)} held-out fonts together: {n} glyphs, top-1 {top1 / n:.4f} ({n - top1} wrong), "
+              f"top-5 {top5 / n:.4f}")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ga"

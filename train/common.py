@@ -68,7 +68,8 @@ def members_of(path: str | Path, labels: list[str], spec) -> tuple[list, list[di
 
     rec = Recognizer.from_file(path)
     if rec.labels != labels:
-        raise ModelError(f"{path}: its labels are not this model's (in the same order), so it cannot be averaged with it")
+        raise ModelError(f"{path}: its labels are not this model's (in the same order), "
+                         "so it cannot be averaged with it")
     if rec.spec != spec:
         raise ModelError(f"{path}: it was trained on other preprocessing ({', '.join(rec.spec.changes(spec))}); "
                          "an average feeds one input to all its models")

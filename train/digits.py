@@ -1,6 +1,8 @@
 """Train the default digit model: MNIST + pad-like augmentation -> models/mnist.h5.
 
     python -m train.digits --mnist ../shared/data/mnist --out models/mnist.h5
+    python -m train.digits --mnist ../shared/data/mnist --seed 1 --epochs 16 \
+        --average-with models/mnist.h5 --out models/mnist.h5     # the mean of two models
 
 Every image, training and test, goes through drawpad's own preprocessing, so
 the model sees exactly what the pad will show it. Without --mnist it uses
