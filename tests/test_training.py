@@ -72,27 +72,29 @@ def test_digit_training_averages_with_an_earlier_model_of_the_same_input_only(tm
     from train.digits import SPEC, main
     quick = ["--mnist", str(need(MNIST_DIR)), "--limit", "240", "--epochs", "1", "--copies", "0",
              "--strokes", "none", "--strategy", "default"]
-    first, mean = tmp_path / "first.h5", tmp_path / "mean.h5"
-    assert main(quick + ["--out", str(first)]) == 0
-    assert main(quick + ["--out", str(mean), "--seed", "1", "--average-with", str(first)]) == 0
+    model = tmp_path / "digits.h5"
+    assert main(quick + ["--out", str(model)]) == 0
+    _, (digits, _) = load_mnist(need(MNIST_DIR))
+    x = np.stack([Recognizer.from_file(model).prepare(255 - d) for d in digits[:20]])
+    first = Recognizer.from_file(model).probabilities(x)
+    # averaged in place, as the README does
+    assert main(quick + ["--out", str(model), "--seed", "1", "--average-with", str(model)]) == 0
 
-    rec = Recognizer.from_file(mean)
-    members, cards = members_of(mean, rec.labels, SPEC)  # a saved mean gives its members back
+    rec = Recognizer.from_file(model)
+    members, cards = members_of(model, rec.labels, SPEC)  # a saved mean gives its members back
     assert len(members) == 2 and len(rec.card["members"]) == 2
     assert [c["trained_on"].endswith(f"seed {s}, 1 epochs") for c, s in zip(cards, (0, 1))] == [True, True]
     assert all(0 <= c["test_accuracy"] <= 1 for c in [rec.card, *cards])
-    _, (digits, _) = load_mnist(need(MNIST_DIR))
-    x = np.stack([rec.prepare(255 - d) for d in digits[:20]])
     alone = [m.predict_on_batch(x[..., None] / np.float32(255)) for m in members]
-    np.testing.assert_allclose(alone[0], Recognizer.from_file(first).probabilities(x), atol=1e-5)
+    np.testing.assert_allclose(alone[0], first, atol=1e-5)  # the first model, unchanged
     assert not np.allclose(alone[0], alone[1], atol=1e-3)  # the new one is another model
     np.testing.assert_allclose(rec.probabilities(x), (alone[0] + alone[1]) / 2, atol=1e-5)
 
     # A model fed other input cannot join the mean: refused before any training.
-    card = read_card(first)
-    write_card(first, {**card, "preprocessing": {**card["preprocessing"], "keep_fill": False}})
+    card = read_card(model)
+    write_card(model, {**card, "preprocessing": {**card["preprocessing"], "keep_fill": False}})
     capsys.readouterr()
-    assert main(quick + ["--out", str(tmp_path / "no.h5"), "--average-with", str(first)]) == 2
+    assert main(quick + ["--out", str(tmp_path / "no.h5"), "--average-with", str(model)]) == 2
     assert "keep_fill False -> True" in capsys.readouterr().err and not (tmp_path / "no.h5").exists()
 
 
