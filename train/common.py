@@ -83,14 +83,21 @@ def members_of(path: str | Path, labels: list[str], spec) -> tuple[list, list[di
 
 def averaged(models: list):
     """One model whose output is the mean of the models' outputs: one call, one file."""
-    if len(models) == 1:
-        return models[0]
     inputs = keras.Input(models[0].inputs[0].shape[1:])
     outputs = []
     for i, member in enumerate(models):
         member.name = f"member_{i}"  # nested models need unique names to be saved
         outputs.append(member(inputs))
     return keras.Model(inputs, keras.layers.Average()(outputs), name=f"mean_of_{len(models)}")
+
+
+def mean_with(members: list, member_cards: list[dict], model, card: dict, keys: tuple) -> tuple:
+    """(the mean of `members` and the new `model`, its card): the new model's card with
+    every member listed, the new one by its `keys`. What the card says of accuracy
+    is still the new model's: the caller measures the mean and updates it."""
+    member_cards = [*member_cards, {k: card[k] for k in keys}]
+    return averaged([*members, model]), {**card, "members": member_cards, "trained_on":
+                                         f"the mean of {len(member_cards)} models' probabilities (see members)"}
 
 
 def pick_strategy(name: str = "auto"):

@@ -24,7 +24,7 @@ from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import preprocess
 from train.augment import augment
-from train.common import averaged, confusions, finish, fit, inked_rows, members_of, parallel_map, predict_classes
+from train.common import confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map, predict_classes
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -187,12 +187,10 @@ def main(argv=None) -> int:
     }
     if members:
         print(f"MNIST test accuracy of the new model alone: {card['test_accuracy']:.4f}", flush=True)
-        member_cards = [*member_cards, {k: card[k] for k in
-                                        ("trained_on", "pendigits_writers_seen", "test_accuracy", "train_seconds")}]
-        model = averaged([*members, model])
-        card.update(trained_on=f"the mean of {len(member_cards)} models' probabilities (see members)",
-                    pendigits_writers_seen=max(m.get("pendigits_writers_seen", 0) for m in member_cards),
-                    test_accuracy=test_accuracy(model), members=member_cards)
+        model, card = mean_with(members, member_cards, model, card,
+                                ("trained_on", "pendigits_writers_seen", "test_accuracy", "train_seconds"))
+        card.update(pendigits_writers_seen=max(m.get("pendigits_writers_seen", 0) for m in card["members"]),
+                    test_accuracy=test_accuracy(model))
     print(f"MNIST test accuracy through drawpad preprocessing: {card['test_accuracy']:.4f}", flush=True)
 
     val_pred = predict_classes(model, x_val)

@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    from train.common import averaged, confusions, finish, fit, inked_rows, members_of, predict_classes
+    from train.common import confusions, finish, fit, inked_rows, mean_with, members_of, predict_classes
 
     try:
         images, labels, names, spec = load(args.data)
@@ -138,6 +138,10 @@ def main(argv=None) -> int:
                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
                         init=args.init)
+
+    def val_accuracy(pred: np.ndarray) -> float:
+        return round(float(np.mean(pred == labels[val])), 4)
+
     val_pred = predict_classes(model, images[val])
     card = {
         "name": "hangul",
@@ -147,22 +151,20 @@ def main(argv=None) -> int:
         "trained_on": f"{len(train)} samples from {args.data.name}"
                       + (f", starting from {args.init.name} ({init_card.get('trained_on', 'data not recorded')})"
                          if args.init else ""),
-        "val_accuracy": round(float(np.mean(val_pred == labels[val])), 4),
+        "val_accuracy": val_accuracy(val_pred),
         # a fine-tuned model keeps its start's test fonts unless told otherwise
         "held_out_fonts": args.held_out_fonts or init_card.get("held_out_fonts", []),
         "train_seconds": round(time.time() - t0),
     }
     if members:
         print(f"validation accuracy of the new model alone: {card['val_accuracy']:.4f}", flush=True)
-        member_cards = [*member_cards, {k: card[k] for k in
-                                        ("trained_on", "val_accuracy", "held_out_fonts", "train_seconds")}]
-        model = averaged([*members, model])
+        model, card = mean_with(members, member_cards, model, card,
+                                ("trained_on", "val_accuracy", "held_out_fonts", "train_seconds"))
         val_pred = predict_classes(model, images[val])
         # a font is held out of the mean only if every model in it never saw it
-        held_out = [f for f in card["held_out_fonts"] if all(f in m.get("held_out_fonts", []) for m in member_cards)]
-        card.update(trained_on=f"the mean of {len(member_cards)} models' probabilities (see members)",
-                    val_accuracy=round(float(np.mean(val_pred == labels[val])), 4), held_out_fonts=held_out,
-                    members=member_cards)
+        held_out = [f for f in card["held_out_fonts"]
+                    if all(f in m.get("held_out_fonts", []) for m in card["members"])]
+        card.update(val_accuracy=val_accuracy(val_pred), held_out_fonts=held_out)
     out, curve, confused = finish(model, args.out, card, backup, confusions(labels[val], val_pred, names))
     print(f"validation accuracy {card['val_accuracy']:.4f}; wrote {out} ({out.stat().st_size / 1e6:.1f} MB), "
           f"{curve.name}, {confused.name} in {time.time() - t0:.0f} s")
