@@ -22,7 +22,7 @@ from data_tools.strokes import load_strokes, replay, writer
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
-from drawpad.preprocess import preprocess
+from drawpad.preprocess import Preprocessing, preprocess
 from train.augment import augment
 from train.common import confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map, predict_classes
 
@@ -32,18 +32,18 @@ LOCAL_MNIST = [d / "mnist" for d in DATA_DIRS]
 LOCAL_STROKES = [d / "strokes" / "pendigits-train.ndjson.gz" for d in DATA_DIRS]
 
 
-def preprocess_digits(digits: np.ndarray, seed) -> np.ndarray:
+def preprocess_digits(digits: np.ndarray, seed, spec: Preprocessing = SPEC) -> np.ndarray:
     """White-on-black MNIST digits -> model inputs; augmented when seed is not None.
 
     A distortion that leaves nothing recognizable falls back to the clean digit;
     a digit the pad itself would refuse (a blob) comes out all zeros.
     """
     rng = None if seed is None else np.random.default_rng(seed)
-    out = np.zeros((len(digits), SPEC.size, SPEC.size), np.uint8)
+    out = np.zeros((len(digits), spec.size, spec.size), np.uint8)
     for i, d in enumerate(digits):
         for image in ([augment(d, rng)] if rng else []) + [255 - d]:
             try:
-                out[i] = preprocess(image, SPEC)
+                out[i] = preprocess(image, spec)
                 break
             except ImageError:
                 continue
