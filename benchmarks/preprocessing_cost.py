@@ -10,8 +10,8 @@ test on the same input:
   fit, centre of mass): what normalizing position and size costs;
 - drawpad: the pad's full preprocessing, which also redraws every stroke at one
   width so that a thick and a thin pen give the same input;
-- drawpad at each --strokes width (a fraction of the box; the pad's is 0.14).
-A test digit the preprocessing refuses counts as wrong. About 5 minutes an
+- drawpad at each --strokes width (a fraction of the box; the pad's is DIGITS.stroke).
+A test digit the preprocessing refuses counts as wrong. 3-4 minutes an
 input on a 2-core CPU; one seed, so differences of a few digits are noise.
 """
 from __future__ import annotations
