@@ -40,7 +40,7 @@ def main() -> None:
 
     from data_tools.mnist import DataError, load_mnist
     from drawpad.preprocess import DIGITS
-    from train.common import fit, inked_rows, parallel_map, predict_classes
+    from train.common import fit, inked_rows, parallel_map, predict_classes, right_answers
     from train.digits import build_model, preprocess_digits
 
     try:
@@ -67,7 +67,7 @@ def main() -> None:
                            (x[-n_val:], y_train[-n_val:]), f"{tmp}/m.h5", epochs=args.epochs,
                            strategy="default", seed=args.seed)
             val = np.mean(predict_classes(model, x[-n_val:]) == y_train[-n_val:])
-            right = (predict_classes(model, x_t) == y_test) & (x_t.max(axis=(1, 2)) > 0)
+            right = right_answers(model, x_t, y_test)
         rows.append(f"{name:<28} {val:>10.4f} {right.mean():>10.4f} {np.count_nonzero(~right):>6} "
                     f"{time.perf_counter() - t:>5.0f}s")
     print(f"\ntrain.digits' network, clean MNIST train, {args.epochs} epochs, seed {args.seed}:")

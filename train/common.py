@@ -56,6 +56,12 @@ def predict_classes(model, images: np.ndarray) -> np.ndarray:
     return model.predict(images[..., None] / np.float32(255), verbose=0).argmax(axis=1)
 
 
+def right_answers(model, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per image, is the model's top class the label? A blank image (one the
+    preprocessing refused) counts as wrong, so accuracy is over every sample."""
+    return (predict_classes(model, images) == labels) & (images.max(axis=(1, 2)) > 0)
+
+
 def members_of(path: str | Path, labels: list[str], spec) -> tuple[list, list[dict]]:
     """The models in a saved model to average a new one with, and their cards.
 

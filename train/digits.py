@@ -24,7 +24,8 @@ from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import Preprocessing, preprocess
 from train.augment import augment
-from train.common import confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map, predict_classes
+from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map,
+                          predict_classes, right_answers)
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -169,7 +170,7 @@ def main(argv=None) -> int:
         print(f"test: {np.count_nonzero(refused)} digits refused by the preprocessing (counted wrong)")
 
     def test_accuracy(m) -> float:
-        return round(float(np.mean((predict_classes(m, x_test) == y_test) & ~refused)), 4)
+        return round(float(np.mean(right_answers(m, x_test, y_test))), 4)
 
     card = {
         "name": "mnist",
