@@ -9,13 +9,18 @@ import cv2
 import numpy as np
 
 
-def affine(img: np.ndarray, rotate_deg: float = 0.0, shear: float = 0.0,
-           stretch: float = 0.0) -> np.ndarray:
-    """Rotate, slant (x += shear * y) and stretch (log aspect ratio) about the centre."""
-    h, w = img.shape
+def affine_matrix(rotate_deg: float = 0.0, shear: float = 0.0, stretch: float = 0.0) -> np.ndarray:
+    """2x2: rotate, slant (x += shear * y) and stretch (log aspect ratio), for (x, y) columns."""
     a = np.deg2rad(rotate_deg)
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    m = rot @ np.array([[1, shear], [0, 1]]) @ np.diag([np.exp(stretch), np.exp(-stretch)])
+    return rot @ np.array([[1, shear], [0, 1]]) @ np.diag([np.exp(stretch), np.exp(-stretch)])
+
+
+def affine(img: np.ndarray, rotate_deg: float = 0.0, shear: float = 0.0,
+           stretch: float = 0.0) -> np.ndarray:
+    """Rotate, slant and stretch (see affine_matrix) about the centre."""
+    h, w = img.shape
+    m = affine_matrix(rotate_deg, shear, stretch)
     c = np.array([w / 2, h / 2])
     return cv2.warpAffine(img, np.hstack([m, (c - m @ c)[:, None]]), (w, h), flags=cv2.INTER_LINEAR)
 

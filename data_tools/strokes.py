@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data_tools.distort import affine_matrix
 from drawpad.canvas import PAPER, draw_strokes
 
 
@@ -24,6 +25,22 @@ def load_strokes(path: str | Path) -> list[dict]:
 def writer(sample: dict) -> int:
     """The writer's number (1-30 in pendigits), from the UNIPEN comment: digit, writer, ..."""
     return int(sample["comment"][1])
+
+
+def distorted(sample: dict, rng: np.random.Generator, rotate_deg: float = 15, shear: float = 0.35,
+              stretch: float = 0.2, nudge: float = 0.04) -> dict:
+    """The sample as another writer might draw it: rotated, slanted, stretched, and each
+    pen-down stroke moved a little against the others (where the bar of a 4, 5 or 7 lands).
+
+    nudge is the spread of those moves, as a fraction of the digit's larger side.
+    """
+    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in sample["strokes"]]
+    pts = np.concatenate(strokes)
+    centre, side = pts.mean(0), max(np.ptp(pts, 0).max(), 1e-6)
+    m = affine_matrix(rng.uniform(-rotate_deg, rotate_deg), rng.uniform(-shear, shear),
+                      rng.uniform(-stretch, stretch))
+    moved = [(s - centre) @ m.T + centre + rng.normal(0, nudge * side, 2) for s in strokes]
+    return {**sample, "strokes": [s.tolist() for s in moved]}
 
 
 def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,

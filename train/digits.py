@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from data_tools.mnist import load_mnist
-from data_tools.strokes import load_strokes, replay, writer
+from data_tools.strokes import distorted, load_strokes, replay, writer
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
@@ -51,26 +52,28 @@ def preprocess_digits(digits: np.ndarray, seed, spec: Preprocessing = SPEC) -> n
     return out
 
 
-def preprocess_strokes(samples: np.ndarray, seed) -> np.ndarray:
-    """Real pen strokes replayed on a pad-sized canvas (random size, place, pen) -> model inputs."""
+def preprocess_strokes(samples: np.ndarray, seed, distort: bool = False) -> np.ndarray:
+    """Real pen strokes replayed on a pad-sized canvas (random size, place, pen) -> model inputs;
+    with distort, each first drawn as another writer might (data_tools.strokes.distorted)."""
     rng = np.random.default_rng(seed)
     out = np.zeros((len(samples), SPEC.size, SPEC.size), np.uint8)
     for i, s in enumerate(samples):
         try:
-            out[i] = preprocess(replay(s, rng), SPEC)
+            out[i] = preprocess(replay(distorted(s, rng) if distort else s, rng), SPEC)
         except ImageError:
             pass
     return out
 
 
 def pen_strokes(path: str | None, writers: int, copies: int, seed: int):
-    """Replays of pendigits writers 1..`writers`, `copies` times each; the rest stay unseen."""
+    """Replays of pendigits writers 1..`writers`, `copies` times each (one faithful, the others
+    distorted: 30 writers are few); the rest stay unseen."""
     if not path or not writers or not copies:
         return np.zeros((0, SPEC.size, SPEC.size), np.uint8), np.zeros(0, np.int64)
     samples = np.array([s for s in load_strokes(path) if writer(s) <= writers], dtype=object)
     labels = np.array([int(s["label"]) for s in samples])
-    images = np.concatenate([parallel_map(preprocess_strokes, samples, seed=(seed, 1000 + c))
-                             for c in range(copies)])
+    images = np.concatenate([parallel_map(partial(preprocess_strokes, distort=c > 0), samples,
+                                          seed=(seed, 1000 + c)) for c in range(copies)])
     return images, np.tile(labels, copies)
 
 
@@ -180,7 +183,8 @@ def main(argv=None) -> int:
         "trained_on": f"MNIST train ({len(x_train) - n_val} digits) + {args.copies} pad-like augmented "
                       "copies (rotation, slant, stretch, elastic, pen width)"
                       + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
-                         if len(y_pen) else "") + f", seed {args.seed}, {args.epochs} epochs",
+                         f" ({args.stroke_copies - 1} of each {args.stroke_copies} rotated, slanted, "
+                         "stretched, strokes moved)" if len(y_pen) else "") + f", seed {args.seed}, {args.epochs} epochs",
         "pendigits_writers_seen": args.stroke_writers if len(y_pen) else 0,
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
         "test_accuracy": test_accuracy(model),
