@@ -184,7 +184,8 @@ def main(argv=None) -> int:
                       "copies (rotation, slant, stretch, elastic, pen width)"
                       + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
                          f" ({args.stroke_copies - 1} of each {args.stroke_copies} rotated, slanted, "
-                         "stretched, strokes moved)" if len(y_pen) else "") + f", seed {args.seed}, {args.epochs} epochs",
+                         "stretched, strokes moved)" if len(y_pen) else "")
+                      + f", seed {args.seed}, {args.epochs} epochs",
         "pendigits_writers_seen": args.stroke_writers if len(y_pen) else 0,
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
         "test_accuracy": test_accuracy(model),
