@@ -44,6 +44,35 @@ def test_batch_matches_single(tmp_path):
     assert rec.recognize_batch([], top=3) == []
 
 
+def test_one_image_runs_compiled_and_agrees_with_the_plain_model(digit_model):
+    # A keypress (one image) goes through the XLA-compiled function, batches through Keras.
+    assert digit_model._one != digit_model.model.predict_on_batch
+    images = [stroke_image(SEVEN), stroke_image([[(200, 50), (200, 350)]])]
+    x = np.stack([digit_model.prepare(image) for image in images])
+    both = digit_model.probabilities(x)
+    for row, one in zip(both, x):
+        np.testing.assert_allclose(digit_model.probabilities(one[None]), row[None], atol=1e-5)
+
+
+def test_without_xla_keras_serves_one_image(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    real = tf.function
+
+    def no_xla(*args, jit_compile=None, **kwargs):  # as on a platform without XLA
+        if jit_compile:
+            raise RuntimeError("XLA is not available")
+        return real(*args, jit_compile=jit_compile, **kwargs)
+
+    path = save_tiny_model(tmp_path / "m.h5")
+    expected = Recognizer.from_file(path).recognize(stroke_image(SEVEN), top=10)
+    monkeypatch.setattr(tf, "function", no_xla)
+    rec = Recognizer.from_file(path)
+    assert rec._one == rec.model.predict_on_batch
+    got = {p.label: p.probability for p in rec.recognize(stroke_image(SEVEN), top=10)}
+    assert got == pytest.approx({p.label: p.probability for p in expected}, abs=1e-5)
+
+
 def test_bad_image_in_a_batch_is_named(tmp_path):
     rec = Recognizer.from_file(save_tiny_model(tmp_path / "m.h5"))
     with pytest.raises(ImageError, match="image 1: .*empty"):
