@@ -27,6 +27,12 @@ def writer(sample: dict) -> int:
     return int(sample["comment"][1])
 
 
+def stroke_points(sample: dict) -> tuple[list[np.ndarray], np.ndarray]:
+    """The sample's pen-down strokes as float (x, y) arrays, and all their points together."""
+    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in sample["strokes"]]
+    return strokes, np.concatenate(strokes)
+
+
 def distorted(sample: dict, rng: np.random.Generator, rotate_deg: float = 15, shear: float = 0.35,
               stretch: float = 0.2, nudge: float = 0.04) -> dict:
     """The sample as another writer might draw it: rotated, slanted, stretched, and each
@@ -34,8 +40,7 @@ def distorted(sample: dict, rng: np.random.Generator, rotate_deg: float = 15, sh
 
     nudge is the spread of those moves, as a fraction of the digit's larger side.
     """
-    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in sample["strokes"]]
-    pts = np.concatenate(strokes)
+    strokes, pts = stroke_points(sample)
     centre, side = pts.mean(0), max(np.ptp(pts, 0).max(), 1e-6)
     m = affine_matrix(rng.uniform(-rotate_deg, rotate_deg), rng.uniform(-shear, shear),
                       rng.uniform(-stretch, stretch))
@@ -46,8 +51,7 @@ def distorted(sample: dict, rng: np.random.Generator, rotate_deg: float = 15, sh
 def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,
            height: tuple[int, int] = (80, 320), pen: tuple[int, int] = (8, 30)) -> np.ndarray:
     """Draw one sample at a random height, position and pen width on a blank canvas."""
-    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in sample["strokes"]]
-    pts = np.concatenate(strokes)
+    strokes, pts = stroke_points(sample)
     if sample.get("y_axis") == "up":
         strokes = [s * (1, -1) for s in strokes]
         pts = pts * (1, -1)
