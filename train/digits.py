@@ -1,7 +1,7 @@
 """Train the default digit model: MNIST + pad-like augmentation -> models/mnist.h5.
 
-    python -m train.digits --mnist ../shared/data/mnist --out models/mnist.h5
-    python -m train.digits --mnist ../shared/data/mnist --seed 1 --epochs 16 \
+    python -m train.digits --mnist ../shared/data/mnist --seed 4 --out models/mnist.h5
+    python -m train.digits --mnist ../shared/data/mnist --seed 5 \
         --average-with models/mnist.h5 --out models/mnist.h5     # the mean of two models
 
 Every image, training and test, goes through drawpad's own preprocessing, so
@@ -88,18 +88,19 @@ def build_model(num_classes: int = 10):
     import keras
     from keras import layers
 
-    def conv(x, filters):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        return layers.ReLU()(layers.BatchNormalization()(x))
+    def conv(x, filters, kernel=3, strides=1, padding="valid"):
+        x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
+        return layers.BatchNormalization()(layers.ReLU()(x))
 
-    # About 9M multiply-adds: ~1 ms a digit on a laptop CPU, small enough to train there.
+    # Chris Deotte's Kaggle MNIST layout: stacked 3x3 convolutions, strided 5x5 ones in place
+    # of pooling, batch norm after the ReLU. About 15M multiply-adds, 0.33M parameters: one
+    # network beats the mean of two earlier 9M-multiply-add pooling CNNs, at the same ~1 ms a
+    # digit on a laptop CPU.
     inputs = keras.Input((SPEC.size, SPEC.size, 1))
-    x = layers.MaxPooling2D()(conv(inputs, 32))
-    x = layers.MaxPooling2D()(conv(conv(x, 48), 48))
-    x = layers.MaxPooling2D()(conv(x, 96))
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.4)(layers.Dense(128, activation="relu")(x))
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    x = layers.Dropout(0.4)(conv(conv(conv(inputs, 32), 32), 32, 5, 2, "same"))
+    x = layers.Dropout(0.4)(conv(conv(conv(x, 64), 64), 64, 5, 2, "same"))
+    x = layers.Dropout(0.4)(conv(x, 128, 4))
+    outputs = layers.Dense(num_classes, activation="softmax")(layers.Flatten()(x))
     return keras.Model(inputs, outputs, name="drawpad_digits")
 
 
