@@ -52,6 +52,19 @@ def test_interrupted_fit_resumes_where_it_stopped(tmp_path):
     assert (backup / "best.weights.h5").exists() and model.output_shape == (None, 3)
 
 
+def test_early_stopping_waits_for_the_second_half_of_the_schedule(tmp_path):
+    from train.common import fit
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (64, 8, 8), dtype=np.uint8)
+    y = (x.mean(axis=(1, 2)) > 127).astype(int)
+    seen = Seen()
+    # A learning rate of 0: validation accuracy never improves after the first epoch.
+    fit(tiny_model, (x, y), (x[:32], y[:32]), epochs=8, batch_size=16, strategy="default",
+        out=tmp_path / "m.h5", lr=0.0, patience=1, callbacks=[seen])
+    assert seen.epochs[-1] >= 4  # not stopped in the first half (after epoch 1, as it was)
+    assert len(seen.epochs) < 8  # but it still stops when nothing improves
+
+
 def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(tmp_path):
     from train.digits import main
     out = tmp_path / "digits.h5"
