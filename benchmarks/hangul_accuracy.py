@@ -1,8 +1,11 @@
 """Hangul accuracy on data the model never saw, through the pad's own path.
 
-    python benchmarks/hangul_accuracy.py [--model models/hangul.h5] [--fonts FILE] [--seed 0]
+    python benchmarks/hangul_accuracy.py [--model models/hangul.h5] [--fonts FONT ...] [--seed 0]
+    python benchmarks/hangul_accuracy.py --other-packages
 
-1. Held-out fonts (not used in training; default: the card's held_out_fonts):
+1. Held-out fonts (not used in training; default: the card's held_out_fonts;
+   --other-packages: every installed Korean font outside the four packages the
+   training fonts come from, e.g. fonts-alee, fonts-unfonts-extra, fonts-woowa-bm):
    every syllable of the model, each font, a clean glyph placed on a 400x400
    canvas at random height (80-320 px) and position, recognized with
    Recognizer.recognize: top-1 and top-5.
@@ -21,22 +24,33 @@ import numpy as np
 
 from paths import DATA, ROOT  # also puts the project on sys.path
 
+# Where Debian puts the four packages training fonts may come from (fonts-nanum
+# and fonts-nanum-extra share a folder).
+TRAINING_PACKAGE_DIRS = {"nanum", "unfonts-core", "baekmuk"}
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models/hangul.h5"))
-    ap.add_argument("--fonts", nargs="+", help="held-out font files (default: the model card's)")
+    fonts = ap.add_mutually_exclusive_group()
+    fonts.add_argument("--fonts", nargs="+", help="held-out font files (default: the model card's)")
+    fonts.add_argument("--other-packages", action="store_true",
+                       help="installed Korean fonts outside the training fonts' packages")
     ap.add_argument("--phd08", default=str(DATA / "phd08"))
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
     from data_tools import phd08
-    from data_tools.synth import glyph_canvas, has_glyph
+    from data_tools.synth import find_fonts, glyph_canvas, has_glyph
     from drawpad import Recognizer
     from drawpad.labels import ksx1001_syllables
 
     rec = Recognizer.from_file(args.model)
-    fonts = args.fonts or rec.card.get("held_out_fonts") or []
+    if args.other_packages:
+        fonts = [f for f in find_fonts() if f.parent.name not in TRAINING_PACKAGE_DIRS]
+        print(f"{len(fonts)} fonts outside {', '.join(sorted(TRAINING_PACKAGE_DIRS))}")
+    else:
+        fonts = args.fonts or rec.card.get("held_out_fonts") or []
     rng = np.random.default_rng(args.seed)
     totals = np.zeros(3, np.int64)  # syllables, top-1 right, top-5 right over all the fonts
     for font in fonts:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from data_tools import phd08
-from data_tools.synth import find_fonts, font_code, has_glyph, main
+from data_tools.synth import find_fonts, font_code, has_glyph, main, render_sample
 
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 
@@ -27,6 +27,15 @@ def test_missing_glyphs_are_detected_not_drawn_as_tofu(font):
 def test_font_codes_fit_the_phd08_name_pattern():
     from pathlib import Path
     assert font_code(Path("NanumGothic-Bold.ttf")) == "NANUMGOTHICBOLD"
+
+
+def test_samples_vary_in_proportions_as_fonts_do(font):
+    # Same font, syllable and fields: only the random distortion differs. With
+    # +-8% stretch and a fine warp alone, tallest/widest was 1.43; now 2.73.
+    rng = np.random.default_rng(0)
+    aspects = [b.shape[0] / b.shape[1] for b in
+               (render_sample(font, "가", (1, 0, 1, 1, 1), rng) for _ in range(40))]
+    assert max(aspects) / min(aspects) > 2
 
 
 def test_synthesized_dumps_round_trip_through_the_converter(font, tmp_path):
