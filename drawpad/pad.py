@@ -82,9 +82,14 @@ class Pad:
             self.switch_model()
         elif key in ENTER:
             self.add_guess()
-        elif key in BACKSPACE:
+        elif key in BACKSPACE and self.text:
             self.text = self.text[:-1]
+            self.print_text()
         return True
+
+    def print_text(self) -> None:
+        # every change, not only the last text on exit: a terminal keeps what was composed
+        print(f"text: {self.text}", file=self.out, flush=True)
 
     def switch_model(self) -> None:
         if self.other is None:
@@ -111,6 +116,7 @@ class Pad:
             self.text += self.predictions[0].label
             self.canvas.clear()
             self.predictions, self.message = [], f"added {self.text[-1]}"
+            self.print_text()
 
     def recognize(self) -> None:
         if self.canvas.is_empty:

@@ -119,11 +119,14 @@ def test_enter_composes_text_and_backspace_deletes(pad, hangul_rec):
     pad.on_key(ord(" "))
     pad.on_key(10)
     assert len(pad.text) == 2 and pad.text[0] == first
+    both = pad.text
     pad.on_key(8)
     assert pad.text == first
     pad.on_key(127)
     pad.on_key(8)  # deleting from empty text is harmless
     assert pad.text == ""
+    printed = [line for line in pad.out.getvalue().splitlines() if line.startswith("text: ")]
+    assert printed == [f"text: {t}" for t in (first, both, first, "")]  # each change, once
 
 
 def test_hangul_labels_and_text_are_drawn_not_question_marks(pad, hangul_rec):

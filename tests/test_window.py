@@ -45,6 +45,8 @@ def test_hangul_window_top5_compose_switch_and_text_on_exit(xvfb):
         assert len(guesses) == 5, guesses  # top 5 for Hangul
         assert "가" in [g.split()[0] for g in guesses], guesses
         pad.key("Return")  # adds the top guess to the text
+        # wait for it: a key pressed while the pad is still busy could replace this one
+        assert len(pad.next_line("text: ")) == len("text: ") + 1
         pad.key("m")
         assert "(10 labels)" in pad.next_line("model: ")
     finally:
