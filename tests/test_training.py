@@ -191,3 +191,36 @@ def test_hangul_average_keeps_only_fonts_no_member_saw_and_cannot_be_fine_tuned(
     capsys.readouterr()
     assert main(common + ["--out", str(tmp_path / "x.h5"), "--init", str(mean)]) == 2
     assert "mean of 2 models" in capsys.readouterr().err
+
+
+def test_average_puts_trained_models_into_one_mean_of_same_labels_only(tmp_path, capsys):
+    from train.average import main as average
+    from train.hangul import main as train
+    data = converter_output(tmp_path / "data", ["가", "나", "다"])
+    common = ["--data", str(data), "--epochs", "1", "--strategy", "default", "--val-fraction", "0.25"]
+    a, b, c, mean = (tmp_path / f"{n}.h5" for n in "abcm")
+    assert train(common + ["--out", str(a), "--held-out-fonts", "A.ttf", "B.ttf"]) == 0
+    assert train(common + ["--out", str(b), "--seed", "1", "--held-out-fonts", "B.ttf", "C.ttf"]) == 0
+    x = np.load(data / "images.npy")[:6]
+    pa, pb = (Recognizer.from_file(m).probabilities(x) for m in (a, b))
+    assert average([str(a), str(b), "--out", str(mean)]) == 0
+
+    rec = Recognizer.from_file(mean)
+    np.testing.assert_allclose(rec.probabilities(x), (pa + pb) / 2, atol=1e-5)
+    assert rec.labels == ["가", "나", "다"] and rec.card["held_out_fonts"] == ["B.ttf"]
+    assert [m["held_out_fonts"] for m in rec.card["members"]] == [["A.ttf", "B.ttf"], ["B.ttf", "C.ttf"]]
+    # a mean given as a member adds its members, each weighing the same; --out may be an input
+    assert train(common + ["--out", str(c), "--seed", "2"]) == 0
+    pc = Recognizer.from_file(c).probabilities(x)
+    assert average([str(mean), str(c), "--out", str(mean)]) == 0
+    np.testing.assert_allclose(Recognizer.from_file(mean).probabilities(x), (pa + pb + pc) / 3, atol=1e-5)
+    assert len(Recognizer.from_file(mean).card["members"]) == 3
+
+    # other labels would mix different things: refused, nothing written
+    other = converter_output(tmp_path / "other", ["가", "나", "라"])
+    assert train(["--data", str(other), *common[2:], "--out", str(tmp_path / "o.h5")]) == 0
+    capsys.readouterr()
+    assert average([str(a), str(tmp_path / "o.h5"), "--out", str(tmp_path / "no.h5")]) == 2
+    assert "labels are not this model's" in capsys.readouterr().err and not (tmp_path / "no.h5").exists()
+    with pytest.raises(SystemExit):
+        average([str(a), "--out", str(tmp_path / "no.h5")])

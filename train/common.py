@@ -97,13 +97,25 @@ def averaged(models: list):
     return keras.Model(inputs, keras.layers.Average()(outputs), name=f"mean_of_{len(models)}")
 
 
+def mean_card(card: dict, member_cards: list[dict]) -> dict:
+    """`card` made a mean's: every member listed, and what the members saw put
+    together: a font is held out of the mean only if no member saw it, and the
+    mean has seen every pendigits writer any member saw."""
+    card = {**card, "members": member_cards,
+            "trained_on": f"the mean of {len(member_cards)} models' probabilities (see members)"}
+    if any("held_out_fonts" in m for m in member_cards):
+        card["held_out_fonts"] = [f for f in member_cards[0].get("held_out_fonts", [])
+                                  if all(f in m.get("held_out_fonts", []) for m in member_cards)]
+    if any("pendigits_writers_seen" in m for m in member_cards):
+        card["pendigits_writers_seen"] = max(m.get("pendigits_writers_seen", 0) for m in member_cards)
+    return card
+
+
 def mean_with(members: list, member_cards: list[dict], model, card: dict, keys: tuple) -> tuple:
-    """(the mean of `members` and the new `model`, its card): the new model's card with
-    every member listed, the new one by its `keys`. What the card says of accuracy
-    is still the new model's: the caller measures the mean and updates it."""
-    member_cards = [*member_cards, {k: card[k] for k in keys}]
-    return averaged([*members, model]), {**card, "members": member_cards, "trained_on":
-                                         f"the mean of {len(member_cards)} models' probabilities (see members)"}
+    """(the mean of `members` and the new `model`, its card): the new model's card made
+    the mean's (mean_card), the new one listed by its `keys`. What the card says of
+    accuracy is still the new model's: the caller measures the mean and updates it."""
+    return averaged([*members, model]), mean_card(card, [*member_cards, {k: card[k] for k in keys}])
 
 
 def pick_strategy(name: str = "auto"):
