@@ -90,7 +90,7 @@ class PadWindow:
         self.xdotool("key", "--window", self.window, name)
         # at a person's pace: OpenCV's window keeps only the last key pressed while the
         # pad is busy (recognizing, loading a model), so two quick keys could lose the first
-        time.sleep(0.2)
+        time.sleep(0.5)
 
     def next_line(self, startswith: str, timeout: float = 30) -> str:
         deadline = time.time() + timeout
