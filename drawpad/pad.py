@@ -182,5 +182,5 @@ def run_pad(recognizer, top: int | None = None, other=None) -> int:
     finally:
         cv2.destroyAllWindows()
         if pad.text:
-            print(f"text: {pad.text}", flush=True)
+            pad.print_text()
     return 0
