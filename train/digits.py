@@ -109,15 +109,16 @@ def main(argv=None) -> int:
     ap.add_argument("--mnist", help="folder of MNIST idx(.gz) files or a Keras mnist.npz "
                     "(default: local copies if found, else download)")
     ap.add_argument("--out", default="models/mnist.h5", help="where to write the model (default %(default)s)")
-    ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--copies", type=int, default=3, help="augmented copies of each training digit (default %(default)s)")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--copies", type=int, default=1, help="augmented copies of each training digit (default %(default)s)")
     ap.add_argument("--strokes", help="pendigits ndjson(.gz) of real pen strokes to train on too "
                     "(default: the local copy if found; 'none' to skip)")
     ap.add_argument("--stroke-writers", type=int, default=30,
                     help="train on pendigits writers 1..N (all 30 by default: more writers generalize better); "
                          "with fewer, benchmarks/pad_accuracy.py also measures the unseen ones (default %(default)s)")
-    ap.add_argument("--stroke-copies", type=int, default=6,
-                    help="replays of each of those pen-stroke digits (default %(default)s)")
+    ap.add_argument("--stroke-copies", type=int, default=12,
+                    help="replays of each of those pen-stroke digits; the more of the training they are, "
+                         "the better new writers are read (default %(default)s)")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--limit", type=int, help="use only the first N training digits (quick runs)")
     ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"],
