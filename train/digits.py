@@ -163,7 +163,8 @@ def main(argv=None) -> int:
     x_fit, y_fit = usable(np.concatenate([x_fit, x_pen]),
                           np.concatenate([np.tile(y_fit, args.copies + 1), y_pen]), "train")
     x_val, y_val = usable(x_val, y_val, "validation")
-    print(f"preprocessed {len(x_fit)} training images ({args.copies} augmented copies) "
+    copies = f"{args.copies} augmented cop{'y' if args.copies == 1 else 'ies'}"
+    print(f"preprocessed {len(x_fit)} training images ({copies}) "
           f"in {time.time() - t0:.0f} s", flush=True)
 
     model, backup = fit(lambda: build_model(len(DIGITS)), (x_fit, y_fit), (x_val, y_val), args.out,
@@ -182,8 +183,8 @@ def main(argv=None) -> int:
         "labels": DIGITS,
         "preprocessing": SPEC.to_dict(),
         "input_shape": [SPEC.size, SPEC.size, 1],
-        "trained_on": f"MNIST train ({len(x_train) - n_val} digits) + {args.copies} pad-like augmented "
-                      "copies (rotation, slant, stretch, elastic, pen width)"
+        "trained_on": f"MNIST train ({len(x_train) - n_val} digits) + {copies}, pad-like "
+                      "(rotation, slant, stretch, elastic, pen width)"
                       + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
                          f" ({args.stroke_copies - 1} of each {args.stroke_copies} rotated, slanted, "
                          "stretched, strokes moved)" if len(y_pen) else "")
