@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     ap.add_argument("--stroke-writers", type=int, default=30,
                     help="train on pendigits writers 1..N (all 30 by default: more writers generalize better); "
                          "with fewer, benchmarks/pad_accuracy.py also measures the unseen ones (default %(default)s)")
-    ap.add_argument("--stroke-copies", type=int, default=12,
+    ap.add_argument("--stroke-copies", type=int, default=24,
                     help="replays of each of those pen-stroke digits; the more of the training they are, "
                          "the better new writers are read (default %(default)s)")
     ap.add_argument("--batch-size", type=int, default=128)
