@@ -94,6 +94,7 @@ class PadWindow:
 
     def next_line(self, startswith: str, timeout: float = 30) -> str:
         deadline = time.time() + timeout
+        skipped = []
         while time.time() < deadline:
             try:
                 line = self.lines.get(timeout=max(0.1, deadline - time.time()))
@@ -101,7 +102,9 @@ class PadWindow:
                 break
             if line.startswith(startswith):
                 return line
-        raise AssertionError(f"no line starting with {startswith!r} within {timeout} s")
+            skipped.append(line)
+        raise AssertionError(f"no line starting with {startswith!r} within {timeout} s; "
+                             f"the pad printed {skipped}")
 
     def close(self) -> int:
         if self.proc.poll() is None:
