@@ -3,7 +3,9 @@
     python benchmarks/latency.py [--model models/mnist.h5] [-n 200]
 
 Both run in this one process on the same model and the same canvases (real
-pendigits strokes replayed on a 400x400 pad):
+pendigits strokes replayed on a 400x400 pad), with TensorFlow on one thread per op
+as run_pad.py sets it (drawpad.recognizer.use_one_thread; benchmarks/threads.py
+compares that with TensorFlow's default threads):
 - drawpad: Recognizer.recognize(canvas, top=3), preprocessing included (one
   image goes through the XLA-compiled function Recognizer makes at load), and
   the same with Keras's model.predict_on_batch instead of that function;
@@ -104,8 +106,9 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200)
     args = ap.parse_args()
 
-    from drawpad import Recognizer
+    from drawpad.recognizer import Recognizer, use_one_thread
 
+    one_thread = use_one_thread()  # as run_pad.py does
     rec = Recognizer.from_file(args.model)
     images = canvases(args.n)
     size = rec.spec.size
@@ -117,7 +120,8 @@ def main() -> None:
     rec._one = compiled
     orig = timed(lambda image: original_top3(rec.model, image, size), images)
     (p50, p99), (k50, k99), (o50, o99) = percentiles(ours), percentiles(keras_call), percentiles(orig)
-    print(f"model: {args.model}, {args.n} recognitions of replayed pen strokes, {os.cpu_count()} CPUs")
+    print(f"model: {args.model}, {args.n} recognitions of replayed pen strokes, {os.cpu_count()} CPUs, "
+          f"TensorFlow on {'one thread' if one_thread else 'its default threads'} per op")
     print(f"drawpad recognize (preprocess + compiled function): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
     print(f"  the same with Keras's predict_on_batch instead:   p50 {k50:.2f} ms  p99 {k99:.2f} ms")
     print(f"original (resize + model.predict):                  p50 {o50:.2f} ms  p99 {o99:.2f} ms")

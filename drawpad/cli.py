@@ -132,10 +132,11 @@ def main(argv=None) -> int:
     try:
         if args.list:
             return list_models()
-        from drawpad.recognizer import Recognizer
+        from drawpad.recognizer import Recognizer, use_one_thread
 
-        rec = Recognizer.from_file(resolve_model(args.model), labels=args.labels, ink=args.ink,
-                                   allow_code=args.allow_code)
+        path = resolve_model(args.model)
+        use_one_thread()  # the pad and --image recognize one image at a time
+        rec = Recognizer.from_file(path, labels=args.labels, ink=args.ink, allow_code=args.allow_code)
         if args.image:
             return recognize_files(rec, args.image, args.top or rec.default_top, args.json)
         from drawpad.pad import run_pad

@@ -178,6 +178,26 @@ def _one_image_function(model, feed_shape: tuple):
     return lambda x: call(tf.constant(x)).numpy()
 
 
+def use_one_thread() -> bool:
+    """Run each TensorFlow op on one thread, for a process that recognizes one image at a
+    time, like the pad. Such a model is too small to gain from a second thread, and waking
+    that thread after OpenCV's preprocessing costs more than it saves (benchmarks/latency.py,
+    see README). Training and batches want every core, so Recognizer leaves this to the
+    program that owns the process. Only possible before TensorFlow starts: False, and
+    nothing changed, when it has started or Keras runs on another backend."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow has started: its thread pools exist already
+        return False
+    return True
+
+
 def _load_keras_model(path: Path, allow_code: bool = False):
     """keras.models.load_model, by default without running code from the file; errors as ModelError."""
     import keras

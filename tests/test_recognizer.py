@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -7,7 +9,7 @@ import pytest
 from drawpad import ModelError, Prediction, Recognizer
 from drawpad.errors import ImageError
 from drawpad.model_card import write_card
-from tests.conftest import save_tiny_model, stroke_image
+from tests.conftest import ROOT, save_tiny_model, stroke_image
 
 SEVEN = [[(120, 100), (280, 100), (180, 330)]]
 
@@ -71,6 +73,32 @@ def test_without_xla_keras_serves_one_image(tmp_path, monkeypatch):
     assert rec._one == rec.model.predict_on_batch
     got = {p.label: p.probability for p in rec.recognize(stroke_image(SEVEN), top=10)}
     assert got == pytest.approx({p.label: p.probability for p in expected}, abs=1e-5)
+
+
+def test_one_thread_only_before_tensorflow_starts_and_the_same_answers(tmp_path):
+    path = save_tiny_model(tmp_path / "m.h5")
+    image = tmp_path / "seven.npy"
+    np.save(image, stroke_image(SEVEN))
+    expected = Recognizer.from_file(path).recognize(np.load(image), top=10)  # default threads here
+    script = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+from drawpad.recognizer import Recognizer, use_one_thread
+if sys.argv[1] == "after":
+    tf.constant(1.0)  # TensorFlow has started: its thread pools exist
+done = use_one_thread()
+preds = Recognizer.from_file(sys.argv[2]).recognize(np.load(sys.argv[3]), top=10)
+print(json.dumps([done, tf.config.threading.get_intra_op_parallelism_threads(),
+                  {p.label: p.probability for p in preds}]))
+"""
+    for when, done, threads in (("before", True, 1), ("after", False, 0)):
+        run = subprocess.run([sys.executable, "-c", script, when, str(path), str(image)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        got = json.loads(run.stdout.strip().splitlines()[-1])
+        assert got[:2] == [done, threads], when
+        assert got[2] == pytest.approx({p.label: p.probability for p in expected}, abs=1e-5)
 
 
 def test_bad_image_in_a_batch_is_named(tmp_path):
