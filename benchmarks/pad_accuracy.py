@@ -20,6 +20,11 @@ import numpy as np
 from paths import DATA, ROOT  # also puts the project on sys.path
 
 
+def most_confused(truths, guesses, n: int = 6) -> str:
+    counts = collections.Counter((a, b) for a, b in zip(truths, guesses) if a != b)
+    return "most confused (true -> guess): " + ", ".join(f"{a}->{b} x{c}" for (a, b), c in counts.most_common(n))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models/mnist.h5"))
@@ -41,19 +46,18 @@ def main() -> None:
     right = original_right = 0
     seen = rec.card.get("pendigits_writers_seen", 0)
     unseen_n = unseen_right = 0
-    confused = collections.Counter()
+    guesses = []
     for s in samples:
         canvas = replay(s, rng)
         try:
             guess = rec.recognize(canvas, top=1)[0].label
         except ImageError:
             guess = "refused"
+        guesses.append(guess)
         right += guess == s["label"]
         if writer(s) > seen:
             unseen_n += 1
             unseen_right += guess == s["label"]
-        if guess != s["label"]:
-            confused[(s["label"], guess)] += 1
         x = (255 - cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA)) / np.float32(255)
         original_right += rec.labels[int(rec.model.predict_on_batch(x[None, ..., None]).argmax())] == s["label"]
     n = len(samples)
@@ -66,8 +70,7 @@ def main() -> None:
     elif seen:
         print(f"  (the model trained on replays of all {seen} writers: not a measure on unseen writers)")
     print(f"  original pipeline, same model:      {original_right / n:.4f}")
-    print("  most confused (true -> guess): " +
-          ", ".join(f"{a}->{b} x{c}" for (a, b), c in confused.most_common(6)))
+    print("  " + most_confused([s["label"] for s in samples], guesses))
 
     _, (x_test, y_test) = load_mnist(args.mnist)
     preds = []
@@ -83,6 +86,7 @@ def main() -> None:
                     preds.append("refused")
     acc = np.mean(np.array(preds) == y_test.astype(str))
     print(f"MNIST test through Recognizer (pad preprocessing): {acc:.4f} ({int(round((1 - acc) * len(y_test)))} wrong of {len(y_test)})")
+    print("  " + most_confused(y_test.astype(str), preds))
 
 
 if __name__ == "__main__":
