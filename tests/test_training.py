@@ -96,7 +96,7 @@ def test_digit_training_averages_with_an_earlier_model_of_the_same_input_only(tm
     rec = Recognizer.from_file(model)
     members, cards = members_of(model, rec.labels, SPEC)  # a saved mean gives its members back
     assert len(members) == 2 and len(rec.card["members"]) == 2
-    assert [c["trained_on"].endswith(f"seed {s}, 1 epochs") for c, s in zip(cards, (0, 1))] == [True, True]
+    assert [c["trained_on"].endswith(f"seed {s}, 1 epoch") for c, s in zip(cards, (0, 1))] == [True, True]
     assert all(0 <= c["test_accuracy"] <= 1 for c in [rec.card, *cards])
     alone = [m.predict_on_batch(x[..., None] / np.float32(255)) for m in members]
     np.testing.assert_allclose(alone[0], first, atol=1e-5)  # the first model, unchanged

@@ -77,6 +77,10 @@ def pen_strokes(path: str | None, writers: int, copies: int, seed: int):
     return images, np.tile(labels, copies)
 
 
+def count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def usable(images: np.ndarray, labels: np.ndarray, what: str):
     keep = inked_rows(images)
     if len(keep) < len(images):
@@ -163,7 +167,7 @@ def main(argv=None) -> int:
     x_fit, y_fit = usable(np.concatenate([x_fit, x_pen]),
                           np.concatenate([np.tile(y_fit, args.copies + 1), y_pen]), "train")
     x_val, y_val = usable(x_val, y_val, "validation")
-    copies = f"{args.copies} augmented cop{'y' if args.copies == 1 else 'ies'}"
+    copies = count(args.copies, "augmented copy", "augmented copies")
     print(f"preprocessed {len(x_fit)} training images ({copies}) "
           f"in {time.time() - t0:.0f} s", flush=True)
 
@@ -188,7 +192,7 @@ def main(argv=None) -> int:
                       + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
                          f" ({args.stroke_copies - 1} of each {args.stroke_copies} rotated, slanted, "
                          "stretched, strokes moved)" if len(y_pen) else "")
-                      + f", seed {args.seed}, {args.epochs} epochs",
+                      + f", seed {args.seed}, {count(args.epochs, 'epoch', 'epochs')}",
         "pendigits_writers_seen": args.stroke_writers if len(y_pen) else 0,
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
         "test_accuracy": test_accuracy(model),
