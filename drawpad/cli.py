@@ -47,6 +47,17 @@ def read_image(path: str | Path) -> np.ndarray:
     return image
 
 
+def loader(path: Path, **options):
+    """A function loading the model at `path` (Recognizer.from_file options) for
+    recognizing one image at a time; the pad runs it while its window is already up."""
+    def load():
+        from drawpad.recognizer import Recognizer, use_one_thread
+
+        use_one_thread()  # the pad and --image recognize one image at a time
+        return Recognizer.from_file(path, **options)
+    return load
+
+
 def format_line(preds) -> str:
     return " | ".join(f"{p.label} {p.probability:.3f}" for p in preds)
 
@@ -132,19 +143,16 @@ def main(argv=None) -> int:
     try:
         if args.list:
             return list_models()
-        from drawpad.recognizer import Recognizer, use_one_thread
-
-        path = resolve_model(args.model)
-        use_one_thread()  # the pad and --image recognize one image at a time
-        rec = Recognizer.from_file(path, labels=args.labels, ink=args.ink, allow_code=args.allow_code)
+        load = loader(resolve_model(args.model), labels=args.labels, ink=args.ink,
+                      allow_code=args.allow_code)
         if args.image:
+            rec = load()
             return recognize_files(rec, args.image, args.top or rec.default_top, args.json)
         from drawpad.pad import run_pad
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.
         other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
-        return run_pad(rec, top=args.top,
-                       other=lambda: Recognizer.from_file(resolve_model(other)))
+        return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other))())
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -25,10 +25,12 @@ BG, FG, DIM, ACCENT = (40, 40, 40), (240, 240, 240), (150, 150, 150), (90, 180, 
 
 
 class Pad:
-    """`other` loads the model M switches to (on first use, so start-up stays fast).
-    `top` None shows 3 guesses for digits, 5 for bigger label sets such as Hangul."""
+    """`recognizer` None: the model is still loading, and the screen says so (only
+    `render` and `loaded` then). `other` loads the model M switches to (on first use,
+    so start-up stays fast). `top` None shows 3 guesses for digits, 5 for bigger label
+    sets such as Hangul."""
 
-    def __init__(self, recognizer, top: int | None = None, out=sys.stdout,
+    def __init__(self, recognizer=None, top: int | None = None, out=sys.stdout,
                  other: Callable[[], object] | None = None):
         self.rec = recognizer
         self.fixed_top = top
@@ -38,11 +40,16 @@ class Pad:
         self.live = False
         self.predictions = []
         self.text = ""  # composed with ENTER and BACKSPACE
-        self.message = self._hello()
+        self.message = self._hello() if recognizer else ""
+        self.dirty = True  # the screen needs drawing again (run_pad draws only then)
 
     @property
     def top(self) -> int:
-        return self.fixed_top or self.rec.default_top
+        return self.fixed_top or (self.rec.default_top if self.rec else 3)
+
+    def loaded(self, recognizer) -> None:
+        self.rec = recognizer
+        self.message, self.dirty = self._hello(), True
 
     def _hello(self) -> str:
         if not all(label.isascii() for label in self.rec.labels) and korean_font_path() is None:
@@ -52,6 +59,7 @@ class Pad:
 
     # -- input -------------------------------------------------------------
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
+        self.dirty = True
         x, y = min(max(x, 0), CANVAS - 1), min(max(y, 0), CANVAS - 1)
         if event == cv2.EVENT_LBUTTONDOWN:
             self.canvas.begin(x, y)
@@ -62,6 +70,7 @@ class Pad:
 
     def on_key(self, key: int) -> bool:
         """Handle one key; False means quit."""
+        self.dirty = True
         if key in (ord("q"), ord("Q"), 27):
             return False
         if key == ord(" "):
@@ -135,7 +144,8 @@ class Pad:
         board = cv2.cvtColor(self.canvas.image(), cv2.COLOR_GRAY2BGR)
         panel = np.full((CANVAS, PANEL, 3), BG, np.uint8)
         y = 40
-        cv2.putText(panel, f"top {self.top}" + ("  (live)" if self.live else ""), (16, y),
+        header = "loading the model..." if self.rec is None else f"top {self.top}"
+        cv2.putText(panel, header + ("  (live)" if self.live else ""), (16, y),
                     FONT, 0.7, DIM, 1, cv2.LINE_AA)
         for p in self.predictions:
             y += 60 if self.top <= 3 else 70
@@ -155,9 +165,13 @@ class Pad:
         return np.vstack([np.hstack([board, panel]), line, hint])
 
 
-def run_pad(recognizer, top: int | None = None, other=None) -> int:
-    """Open the window and run until Q, ESC or the window is closed; print the composed text."""
-    pad = Pad(recognizer, top=top, other=other)
+def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> int:
+    """Open the window and run until Q, ESC or the window is closed; print the composed text.
+
+    The window comes up first, saying that the model is loading (`load()`: importing
+    TensorFlow takes seconds), so the command is seen to work at once. Loading in a
+    thread beside the window, to draw meanwhile, made loading slower and less even."""
+    pad = Pad(None, top=top, other=other)
     try:
         # GUI_NORMAL: no Qt toolbar, so window coordinates are canvas pixels.
         cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
@@ -165,18 +179,28 @@ def run_pad(recognizer, top: int | None = None, other=None) -> int:
         print(f"error: cannot open a window ({str(e).strip().splitlines()[-1]}); "
               "use --image FILE for headless recognition", file=sys.stderr)
         return 2
-    cv2.setMouseCallback(TITLE, pad.on_mouse)
-    ready = False
     try:
+        cv2.imshow(TITLE, pad.render())
+        cv2.waitKey(1)
+        print("drawpad window open, loading the model", flush=True)
+        try:
+            rec = load()
+        except DrawpadError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        # Mouse events queued while loading arrive thinned out and would draw a wrong
+        # shape: they are dropped (no callback yet); the last key pressed is kept.
+        key = cv2.waitKey(1)
+        cv2.setMouseCallback(TITLE, pad.on_mouse)
+        print(f"drawpad ready: {rec.source} ({len(rec.labels)} labels)", flush=True)
+        pad.loaded(rec)
         while True:
-            cv2.imshow(TITLE, pad.render())
-            key = cv2.waitKey(15)
-            if not ready:  # the first frame is on screen
-                print(f"drawpad ready: {recognizer.source} ({len(recognizer.labels)} labels)",
-                      flush=True)
-                ready = True
             if key != -1 and not pad.on_key(key & 0xFF):
                 break
+            if pad.dirty:  # an idle pad costs no CPU
+                cv2.imshow(TITLE, pad.render())
+                pad.dirty = False
+            key = cv2.waitKey(15)
             if cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
                 break
     finally:

@@ -52,6 +52,21 @@ def test_undo_clear_live_and_quit(pad):
     assert pad.on_key(ord("q")) is False and pad.on_key(27) is False
 
 
+def test_the_screen_says_loading_until_the_model_has_loaded(tmp_path):
+    from drawpad import Recognizer
+    out = io.StringIO()
+    pad = Pad(None, out=out)  # the window is up, the model still loading
+    loading = pad.render()
+    assert pad.dirty and pad.top == 3
+    pad.loaded(Recognizer.from_file(save_tiny_model(tmp_path / "m.h5")))
+    assert pad.dirty and pad.message == "draw a digit, then press SPACE"
+    header = (slice(0, 60), slice(CANVAS, None))
+    assert (pad.render()[header] != loading[header]).any()  # "loading the model..." is gone
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    assert out.getvalue().startswith("prediction: ")
+
+
 def test_mouse_outside_canvas_is_clamped_and_moves_without_button_ignored(pad):
     pad.on_mouse(cv2.EVENT_MOUSEMOVE, 50, 50, 0)
     assert pad.canvas.is_empty

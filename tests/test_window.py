@@ -1,5 +1,9 @@
 """The real pad window, driven by X mouse and key events (Xvfb + xdotool)."""
-from tests.conftest import DIGIT_MODEL, need
+import os
+import subprocess
+import sys
+
+from tests.conftest import DIGIT_MODEL, ROOT, need
 from tests.window import PadWindow, xvfb  # noqa: F401 (fixture)
 
 
@@ -7,6 +11,7 @@ def test_draw_a_digit_press_space_read_the_prediction(xvfb):
     need(DIGIT_MODEL)
     pad = PadWindow(xvfb)
     try:
+        assert pad.startup[0] == "drawpad window open, loading the model"  # before the model
         pad.key("space")
         assert pad.next_line("draw something") == "draw something first"
         # A "7": top bar, then the diagonal down.
@@ -52,3 +57,15 @@ def test_hangul_window_top5_compose_switch_and_text_on_exit(xvfb):
     finally:
         assert pad.close() == 0
     assert len(pad.next_line("text: ", timeout=5)) == len("text: ") + 1
+
+
+def test_a_corrupt_model_closes_the_window_with_one_line(xvfb, tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    run = subprocess.run([sys.executable, "run_pad.py", "--model", str(bad)], cwd=ROOT,
+                         env={**os.environ, "DISPLAY": xvfb}, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stdout.splitlines() == ["drawpad window open, loading the model"]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "bad.h5" in errors[0], run.stderr
+    assert "Traceback" not in run.stderr

@@ -55,6 +55,8 @@ class PadWindow:
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.window = self._find_window()
+        # the window comes up first and says the model is loading; input counts once it has
+        self.startup = [self.next_line("drawpad "), self.next_line("drawpad ready", timeout=120)]
 
     def _read(self):
         for line in self.proc.stdout:
