@@ -197,12 +197,13 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> i
         while True:
             if key != -1 and not pad.on_key(key & 0xFF):
                 break
+            # closed (also while loading): imshow would open it again
+            if cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
+                break
             if pad.dirty:  # an idle pad costs no CPU
                 cv2.imshow(TITLE, pad.render())
                 pad.dirty = False
             key = cv2.waitKey(15)
-            if cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
-                break
     finally:
         cv2.destroyAllWindows()
         if pad.text:

@@ -181,7 +181,7 @@ def _one_image_function(model, feed_shape: tuple):
 def use_one_thread() -> bool:
     """Run each TensorFlow op on one thread, for a process that recognizes one image at a
     time, like the pad. Such a model is too small to gain from a second thread, and waking
-    that thread after OpenCV's preprocessing costs more than it saves (benchmarks/latency.py,
+    that thread after OpenCV's preprocessing costs more than it saves (benchmarks/threads.py,
     see README). Training and batches want every core, so Recognizer leaves this to the
     program that owns the process. Only possible before TensorFlow starts: False, and
     nothing changed, when it has started or Keras runs on another backend."""
