@@ -59,7 +59,6 @@ class Pad:
 
     # -- input -------------------------------------------------------------
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
-        self.dirty = True
         x, y = min(max(x, 0), CANVAS - 1), min(max(y, 0), CANVAS - 1)
         if event == cv2.EVENT_LBUTTONDOWN:
             self.canvas.begin(x, y)
@@ -67,6 +66,9 @@ class Pad:
             self.canvas.extend(x, y)
         elif event == cv2.EVENT_LBUTTONUP and self.canvas.end() and self.live:
             self.recognize()
+        else:
+            return  # hovering changes nothing on screen
+        self.dirty = True
 
     def on_key(self, key: int) -> bool:
         """Handle one key; False means quit."""

@@ -68,8 +68,9 @@ def test_the_screen_says_loading_until_the_model_has_loaded(tmp_path):
 
 
 def test_mouse_outside_canvas_is_clamped_and_moves_without_button_ignored(pad):
+    pad.dirty = False
     pad.on_mouse(cv2.EVENT_MOUSEMOVE, 50, 50, 0)
-    assert pad.canvas.is_empty
+    assert pad.canvas.is_empty and not pad.dirty  # nothing to draw again
     drag(pad, [(100, 100), (CANVAS + 200, 100)])
     assert max(x for x, _ in pad.canvas.strokes[0]) == CANVAS - 1
 
