@@ -66,7 +66,7 @@ def original_top3(model, canvas, size):
 
 def cold_start(model: str) -> tuple[float | None, float | None, float]:
     """(seconds to the window's first frame, to the model loaded behind it: both None
-    without a display; seconds for --image)."""
+    without a display; seconds for --image). RuntimeError if the pad exits before loading."""
     import cv2
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,22 +86,28 @@ def cold_start(model: str) -> tuple[float | None, float | None, float]:
         from window import Xvfb
         xvfb = Xvfb()
         env["DISPLAY"] = xvfb.display
+    window = ready = None
     try:
-        t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "run_pad.py", "--model", model], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        window = None
-        for line in proc.stdout:
-            if line.startswith("drawpad window open"):
-                window = time.perf_counter() - t
-            if line.startswith("drawpad ready"):
-                break
-        ready = time.perf_counter() - t
-        proc.terminate()
-        proc.wait(10)
+        with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: unread, a pipe can fill and block
+            t = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "run_pad.py", "--model", model], cwd=ROOT,
+                                    env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+            for line in proc.stdout:
+                if line.startswith("drawpad window open"):
+                    window = time.perf_counter() - t
+                if line.startswith("drawpad ready"):
+                    ready = time.perf_counter() - t
+                    break
+            proc.terminate()
+            proc.wait(10)
+            err.seek(0)
+            why = err.read().strip().splitlines()
     finally:
         if xvfb:
             xvfb.close()
+    if ready is None:  # the pad died: a time taken then would be no start-up time
+        raise RuntimeError(f"run_pad.py exited (status {proc.returncode}) before its model had "
+                           f"loaded: {why[-1] if why else 'no message'}")
     return window, ready, headless
 
 
@@ -133,7 +139,10 @@ def main() -> None:
     print(f"speed-up at p50: {o50 / p50:.1f}x   at p99: {o99 / p99:.1f}x "
           f"(over predict_on_batch: {k50 / p50:.2f}x, {k99 / p99:.2f}x)")
 
-    window, ready, headless = cold_start(args.model)
+    try:
+        window, ready, headless = cold_start(args.model)
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        raise SystemExit(f"error: cold start: {e}") from None
     print(f"cold start, run_pad.py --image one file, end to end: {headless:.2f} s")
     print("cold start, run_pad.py to first frame on screen: " +
           (f"{window:.2f} s, to the model loaded: {ready:.2f} s" if window is not None
