@@ -2,6 +2,8 @@
 without a display; `run_pad` is the thin OpenCV loop around it."""
 from __future__ import annotations
 
+import ctypes
+import os
 import sys
 from typing import Callable
 
@@ -167,6 +169,31 @@ class Pad:
         return np.vstack([np.hstack([board, panel]), line, hint])
 
 
+def missing_display() -> str | None:
+    """Why no window can open here, or None if it can (or this cannot tell).
+
+    On Linux, opencv-python's Qt aborts the whole process, with no exception to
+    catch, when there is no X display to connect to: Colab, SSH without -X, a
+    container. So the pad asks X itself first (libxcb, which Qt uses too)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return None if os.environ.get("WAYLAND_DISPLAY") else \
+            "no display to open a window on (DISPLAY is not set: Colab, SSH without -X?)"
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return None
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)  # never NULL; errors are flagged
+    failed = xcb.xcb_connection_has_error(connection)
+    xcb.xcb_disconnect(connection)
+    return f"cannot connect to the display {display}" if failed else None
+
+
 def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> int:
     """Open the window and run until Q, ESC or the window is closed; print the composed text.
 
@@ -174,6 +201,10 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> i
     TensorFlow takes seconds), so the command is seen to work at once. Loading in a
     thread beside the window, to draw meanwhile, made loading slower and less even."""
     pad = Pad(None, top=top, other=other)
+    problem = missing_display()
+    if problem:
+        print(f"error: {problem}; use --image FILE for headless recognition", file=sys.stderr)
+        return 2
     try:
         # GUI_NORMAL: no Qt toolbar, so window coordinates are canvas pixels.
         cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)

@@ -1,7 +1,10 @@
 """The real pad window, driven by X mouse and key events (Xvfb + xdotool)."""
+import ctypes
 import os
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import DIGIT_MODEL, ROOT, need
 from tests.window import PadWindow, xvfb  # noqa: F401 (fixture)
@@ -69,3 +72,26 @@ def test_a_corrupt_model_closes_the_window_with_one_line(xvfb, tmp_path):
     errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "bad.h5" in errors[0], run.stderr
     assert "Traceback" not in run.stderr
+
+
+def xcb_loads() -> bool:
+    try:
+        ctypes.CDLL("libxcb.so.1")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X displays are a Linux matter")
+@pytest.mark.parametrize("display", ["", ":987"])
+def test_no_display_is_one_error_line_not_an_abort(display):
+    # Colab, SSH without -X: OpenCV's Qt would abort the process (exit 134) with Qt's messages.
+    if display and not xcb_loads():
+        pytest.skip("libxcb.so.1 not found: the pad cannot ask X whether the display is there")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    run = subprocess.run([sys.executable, "run_pad.py"], cwd=ROOT, capture_output=True, text=True,
+                         env={**env, **({"DISPLAY": display} if display else {})}, timeout=120)
+    assert run.returncode == 2, run.stderr
+    [error] = run.stderr.splitlines()
+    assert error.startswith("error: ") and "--image" in error
+    assert (display or "DISPLAY is not set") in error
