@@ -38,7 +38,8 @@ def main() -> None:
 
     import keras
 
-    from data_tools.mnist import DataError, load_mnist
+    from data_tools.mnist import load_mnist
+    from drawpad.errors import DataError
     from drawpad.preprocess import DIGITS
     from train.common import fit, inked_rows, parallel_map, predict_classes, right_answers
     from train.digits import build_model, preprocess_digits

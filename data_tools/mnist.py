@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad.errors import DataError
+
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",
@@ -17,10 +19,6 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 IDX_DTYPES = {0x08: np.uint8}
-
-
-class DataError(Exception):
-    """A data file that is missing or not what it claims to be."""
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -13,13 +13,23 @@ import numpy as np
 
 from data_tools.distort import affine_matrix
 from drawpad.canvas import PAPER, draw_strokes
+from drawpad.errors import DataError
 
 
 def load_strokes(path: str | Path) -> list[dict]:
     """-> [{"label": "7", "strokes": [[[x, y], ...], ...], "y_axis": "up"}, ...]"""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    samples, n = [], 0
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    samples.append(json.loads(line))
+    except (OSError, EOFError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: cannot read ({e})") from None
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}:{n}: not a JSON object ({e.msg})") from None
+    return samples
 
 
 def writer(sample: dict) -> int:

@@ -11,3 +11,7 @@ class ImageError(DrawpadError, ValueError):
 
 class ModelError(DrawpadError):
     """A model file that cannot be loaded or does not fit what drawpad expects."""
+
+
+class DataError(DrawpadError):
+    """A data file that is missing or not what it claims to be."""

@@ -3,7 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
-from data_tools.mnist import DataError, load_mnist, read_idx
+from data_tools.mnist import load_mnist, read_idx
+from drawpad.errors import DataError
 from tests.conftest import MNIST_DIR, need
 
 

@@ -78,6 +78,21 @@ def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(t
     assert not (tmp_path / "digits.backup").exists()  # finished: the next run starts fresh
 
 
+def test_digit_training_reports_bad_data_in_one_line_before_any_work(tmp_path, capsys):
+    from train.digits import main
+    out = tmp_path / "digits.h5"
+    broken = tmp_path / "strokes.ndjson"
+    broken.write_text('{"label": "1", "strokes": [[[0, 0], [0, 9]]]}\n{"label": \n')
+    for bad, where in [(["--mnist", str(tmp_path / "none")], "none: expected a folder"),
+                       (["--strokes", str(tmp_path / "no.ndjson")], "no.ndjson: cannot read"),
+                       (["--strokes", str(broken)], "strokes.ndjson:2: not a JSON object")]:
+        args = ["--mnist", str(need(MNIST_DIR)), "--out", str(out), "--epochs", "1"] + bad
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and where in err[0], err
+    assert not out.exists()
+
+
 def test_digit_training_averages_with_an_earlier_model_of_the_same_input_only(tmp_path, capsys):
     from data_tools.mnist import load_mnist
     from drawpad.model_card import read_card, write_card

@@ -20,7 +20,7 @@ import numpy as np
 
 from data_tools.mnist import load_mnist
 from data_tools.strokes import distorted, load_strokes, replay, writer
-from drawpad.errors import ImageError, ModelError
+from drawpad.errors import DataError, ImageError, ModelError
 from drawpad.labels import DIGITS
 from drawpad.preprocess import DIGITS as SPEC
 from drawpad.preprocess import Preprocessing, preprocess
@@ -65,12 +65,12 @@ def preprocess_strokes(samples: np.ndarray, seed, distort: bool = False) -> np.n
     return out
 
 
-def pen_strokes(path: str | None, writers: int, copies: int, seed: int):
+def pen_strokes(samples: list[dict], writers: int, copies: int, seed: int):
     """Replays of pendigits writers 1..`writers`, `copies` times each (one faithful, the others
     distorted: 30 writers are few); the rest stay unseen."""
-    if not path or not writers or not copies:
+    if not samples or not writers or not copies:
         return np.zeros((0, SPEC.size, SPEC.size), np.uint8), np.zeros(0, np.int64)
-    samples = np.array([s for s in load_strokes(path) if writer(s) <= writers], dtype=object)
+    samples = np.array([s for s in samples if writer(s) <= writers], dtype=object)
     labels = np.array([int(s["label"]) for s in samples])
     images = np.concatenate([parallel_map(partial(preprocess_strokes, distort=c > 0), samples,
                                           seed=(seed, 1000 + c)) for c in range(copies)])
@@ -148,10 +148,15 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     source = args.mnist or next((str(p) for p in LOCAL_MNIST if p.is_dir()), None)
     print(f"data: {source or 'keras.datasets.mnist (download)'}", flush=True)
-    (x_train, y_train), (x_test, y_test) = load_mnist(source)
     strokes = (None if args.strokes == "none"
                else args.strokes or next((str(p) for p in LOCAL_STROKES if p.is_file()), None))
     print(f"pen strokes: {strokes or 'none'}", flush=True)
+    try:  # both now, not after minutes of preprocessing
+        (x_train, y_train), (x_test, y_test) = load_mnist(source)
+        pen = load_strokes(strokes) if strokes else []
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     n_val = len(x_train) // 12  # validation split from train: the test set stays unseen
@@ -163,7 +168,7 @@ def main(argv=None) -> int:
     x_fit = np.concatenate([parallel_map(preprocess_digits, x_fit)] +
                            [parallel_map(preprocess_digits, x_fit, seed=(args.seed, c))
                             for c in range(args.copies)])
-    x_pen, y_pen = pen_strokes(strokes, args.stroke_writers, args.stroke_copies, args.seed)
+    x_pen, y_pen = pen_strokes(pen, args.stroke_writers, args.stroke_copies, args.seed)
     x_fit, y_fit = usable(np.concatenate([x_fit, x_pen]),
                           np.concatenate([np.tile(y_fit, args.copies + 1), y_pen]), "train")
     x_val, y_val = usable(x_val, y_val, "validation")
