@@ -28,7 +28,7 @@ import numpy as np
 
 from data_tools.parallel import pool
 from data_tools.progress import Progress
-from drawpad.errors import ImageError
+from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import ksx1001_syllables, read_labels, write_labels
 from drawpad.preprocess import HANGUL, Preprocessing, preprocess
 
@@ -305,7 +305,7 @@ def main(argv=None) -> int:
     except Malformed as e:
         print(f"error: {e} (--strict)", file=sys.stderr)
         return 1
-    except (ValueError, FileExistsError, re.error) as e:
+    except (ValueError, FileExistsError, re.error, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -28,6 +28,7 @@ from skimage.morphology import skeletonize
 from data_tools.distort import affine, elastic, pen_width
 from data_tools.parallel import pool
 from data_tools.progress import Progress
+from drawpad.errors import DrawpadError
 from drawpad.labels import ksx1001_syllables, read_labels
 
 FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts",
@@ -237,7 +238,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         total, lacking = synthesize(fonts, args.out, labels, args.per_font, args.seed,
                                     max(1, args.workers))
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -188,8 +188,11 @@ def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatc
 def test_cli_errors_and_preview(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "o"), "--pattern", "("]) == 2
+    assert main(["--data-dir", str(need(SHARED / "phd08")), "--out", str(tmp_path / "o"),
+                 "--labels", str(tmp_path / "no-labels.txt")]) == 2
     err = capsys.readouterr().err
     assert "no such folder" in err and "error:" in err and "Traceback" not in err
+    assert "no-labels.txt: cannot read labels file" in err and not (tmp_path / "o").exists()
     dump(tmp_path / "in" / "가.txt", sample("S_0_0_0_0_1", GOOD) + "S_1\n2 2\n01\n\n")
     assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
                  "--preview", str(tmp_path / "grid.png")]) == 0

@@ -64,3 +64,11 @@ def test_synthesized_dumps_round_trip_through_the_converter(font, tmp_path):
 def test_no_fonts_is_a_clear_error(tmp_path, capsys):
     assert main(["--fonts", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "no Korean fonts" in capsys.readouterr().err
+
+
+def test_an_unreadable_labels_file_is_a_clear_error(font, tmp_path, capsys):
+    (tmp_path / "fonts.txt").write_text(font + "\n", encoding="utf-8")
+    assert main(["--fonts", str(tmp_path / "fonts.txt"), "--out", str(tmp_path / "o"),
+                 "--labels", str(tmp_path / "no-labels.txt")]) == 2
+    assert "no-labels.txt: cannot read labels file" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
