@@ -36,20 +36,34 @@ def tiny_model():
                              keras.layers.Dense(3, activation="softmax")])
 
 
-def test_interrupted_fit_resumes_where_it_stopped(tmp_path):
+def test_interrupted_fit_resumes_where_it_stopped(tmp_path, capsys):
     from train.common import fit
+    from train.interrupt import interruptible
     rng = np.random.default_rng(0)
     x = rng.integers(0, 255, (96, 8, 8), dtype=np.uint8)
     y = (x.mean(axis=(1, 2)) > 127).astype(int) + (x[:, 0, 0] > 200)
     data = dict(epochs=4, batch_size=16, strategy="default", out=tmp_path / "m.h5")
-    with pytest.raises(KeyboardInterrupt):
-        fit(tiny_model, (x, y), (x[:32], y[:32]), callbacks=[StopAt(1)], **data)
+    # Ctrl-C in a training script: one line saying where the backup stands, status 130.
+    stopped = interruptible(lambda argv: fit(tiny_model, (x, y), (x[:32], y[:32]), callbacks=[StopAt(1)], **data))
+    assert stopped() == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"interrupted with 2 of 4 epochs done; the same command resumes from there "
+        f"(state in {tmp_path / 'm.backup'})")
     seen = Seen()
     model, backup = fit(tiny_model, (x, y), (x[:32], y[:32]), callbacks=[seen], **data)
     assert seen.epochs == [2, 3]  # epochs 0 and 1 were not trained again
     with open(backup / "history.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2, 3]
     assert (backup / "best.weights.h5").exists() and model.output_shape == (None, 3)
+
+
+def test_ctrl_c_before_fit_says_no_model_was_written(capsys):
+    from train.interrupt import interruptible
+
+    def preprocessing(argv):
+        raise KeyboardInterrupt
+    assert interruptible(preprocessing)() == 130
+    assert capsys.readouterr().err.startswith("interrupted: no model was written;")
 
 
 def test_early_stopping_waits_for_the_second_half_of_the_schedule(tmp_path):

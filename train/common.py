@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import keras
 import numpy as np
 
 from drawpad.model_card import write_card
+from train.interrupt import TrainingInterrupted, finished_epochs
 
 
 def parallel_map(fn, items, seed=None, workers: int | None = None, chunks: int = 64) -> np.ndarray:
@@ -25,10 +27,14 @@ def parallel_map(fn, items, seed=None, workers: int | None = None, chunks: int =
     """
     workers = workers or os.cpu_count() or 1
     parts = np.array_split(np.arange(len(items)), chunks)
-    with ProcessPoolExecutor(workers) as pool:
+    # Ctrl-C is for this process to handle: workers ignore it rather than each print a traceback.
+    pool = ProcessPoolExecutor(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+    try:
         futures = [pool.submit(fn, items[idx], None if seed is None else (seed, i))
                    for i, idx in enumerate(parts)]
         return np.concatenate([f.result() for f in futures])
+    finally:
+        pool.shutdown(cancel_futures=True)  # interrupted: drop the chunks not started yet
 
 
 def save_model(model, path: str | Path, card: dict) -> Path:
@@ -226,12 +232,17 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
 
     best = backup / "best.weights.h5"
     history = keras.callbacks.CSVLogger(str(backup / "history.csv"), append=True)  # spans resumes
-    model.fit(prepare(dataset(x, y, batch, shuffle=True, seed=seed, rows=rows)), epochs=epochs,
-              validation_data=prepare(dataset(x_val, y_val, batch, shuffle=False, rows=val_rows)), verbose=2,
-              callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
-                         KeepBest(best), history,
-                         keras.callbacks.EarlyStopping("val_accuracy", patience=patience,
-                                                       start_from_epoch=epochs // 2), *callbacks])
+    try:
+        model.fit(prepare(dataset(x, y, batch, shuffle=True, seed=seed, rows=rows)), epochs=epochs,
+                  validation_data=prepare(dataset(x_val, y_val, batch, shuffle=False, rows=val_rows)),
+                  verbose=2,
+                  callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
+                             KeepBest(best), history,
+                             keras.callbacks.EarlyStopping("val_accuracy", patience=patience,
+                                                           start_from_epoch=epochs // 2), *callbacks])
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"interrupted with {finished_epochs(backup)} of {epochs} epochs done; "
+                                  f"the same command resumes from there (state in {backup})") from None
     if best.exists():
         model.load_weights(best)
     return model, backup

@@ -27,6 +27,7 @@ from drawpad.preprocess import Preprocessing, preprocess
 from train.augment import augment
 from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map,
                           predict_classes, right_answers)
+from train.interrupt import interruptible
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
              Path(__file__).resolve().parents[2] / "shared" / "data"]
@@ -108,6 +109,7 @@ def build_model(num_classes: int = 10):
     return keras.Model(inputs, outputs, name="drawpad_digits")
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mnist", help="folder of MNIST idx(.gz) files or a Keras mnist.npz "

@@ -22,6 +22,7 @@ from drawpad.errors import ModelError
 from drawpad.labels import read_labels
 from drawpad.model_card import read_card
 from drawpad.preprocess import Preprocessing
+from train.interrupt import interruptible
 
 
 def build_model(num_classes: int, size: int):
@@ -86,6 +87,7 @@ def check_init(path: Path, names: list[str], spec: dict) -> dict:
     return card
 
 
+@interruptible
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.hangul", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,0 +1,34 @@
+"""Ctrl-C in a training script: one line saying where things stand, not a traceback."""
+from __future__ import annotations
+
+import csv
+import functools
+import sys
+from pathlib import Path
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a stopped Colab cell) during fit, saying where the backup stands."""
+
+
+def finished_epochs(backup: Path) -> int:
+    """Epochs whose end the backup's history recorded (a resumed epoch counts once)."""
+    try:
+        with open(backup / "history.csv", newline="") as f:
+            return len({r["epoch"] for r in csv.DictReader(f)})
+    except FileNotFoundError:
+        return 0
+
+
+def interruptible(main):
+    """A training script's main, ending on Ctrl-C with one line and status 130, not a traceback."""
+    @functools.wraps(main)
+    def run(argv=None) -> int:
+        try:
+            return main(argv)
+        except KeyboardInterrupt as e:
+            print(str(e) if isinstance(e, TrainingInterrupted) else
+                  "interrupted: no model was written; the same command starts again "
+                  "(from the last epoch backed up, if any)", file=sys.stderr)
+            return 130
+    return run
