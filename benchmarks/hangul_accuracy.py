@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paths import DATA, ROOT  # also puts the project on sys.path
+from paths import DATA, ROOT, run  # also puts the project on sys.path
 
 # Where Debian puts the four packages training fonts may come from (fonts-nanum
 # and fonts-nanum-extra share a folder).
@@ -87,4 +87,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paths import DATA, ROOT  # also puts the project on sys.path
+from paths import DATA, ROOT, run  # also puts the project on sys.path
 
 
 def percentiles(times):
@@ -150,4 +150,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

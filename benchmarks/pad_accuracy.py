@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from paths import DATA, ROOT  # also puts the project on sys.path
+from paths import DATA, ROOT, run  # also puts the project on sys.path
 
 
 def most_confused(truths, guesses, n: int = 6) -> str:
@@ -90,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

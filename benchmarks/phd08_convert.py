@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paths import DATA, ROOT  # also puts the project on sys.path
+from paths import DATA, ROOT, run  # also puts the project on sys.path
 
 PATTERN = "[A-Z0-9]+_[0-2]_0_2_1_[0-2]"
 
@@ -157,4 +157,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from paths import DATA  # also puts the project on sys.path
+from paths import DATA, run  # also puts the project on sys.path
 
 
 def main() -> None:
@@ -77,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from paths import ROOT  # also puts the project on sys.path
+from paths import ROOT, run  # also puts the project on sys.path
 
 
 def child(model: str, n: int, one_thread: bool) -> None:
@@ -59,4 +59,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
