@@ -39,15 +39,11 @@ def main() -> None:
     import keras
 
     from data_tools.mnist import load_mnist
-    from drawpad.errors import DataError
     from drawpad.preprocess import DIGITS
     from train.common import fit, inked_rows, parallel_map, predict_classes, right_answers
     from train.digits import build_model, preprocess_digits
 
-    try:
-        (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
-    except DataError as e:
-        raise SystemExit(f"error: {e}")
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
     n_val = len(x_train) // 12  # as train.digits splits it
     specs = {"no stroke redraw": dataclasses.replace(DIGITS, stroke=None),
              f"drawpad (stroke {DIGITS.stroke})": DIGITS,
