@@ -199,28 +199,24 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> i
 
     The window comes up first, saying that the model is loading (`load()`: importing
     TensorFlow takes seconds), so the command is seen to work at once. Loading in a
-    thread beside the window, to draw meanwhile, made loading slower and less even."""
+    thread beside the window, to draw meanwhile, made loading slower and less even.
+    A DrawpadError from `load()` closes the window and goes to the caller."""
     pad = Pad(None, top=top, other=other)
     problem = missing_display()
+    if not problem:
+        try:
+            # GUI_NORMAL: no Qt toolbar, so window coordinates are canvas pixels.
+            cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+        except cv2.error as e:
+            problem = f"cannot open a window ({str(e).strip().splitlines()[-1]})"
     if problem:
         print(f"error: {problem}; use --image FILE for headless recognition", file=sys.stderr)
-        return 2
-    try:
-        # GUI_NORMAL: no Qt toolbar, so window coordinates are canvas pixels.
-        cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
-    except cv2.error as e:
-        print(f"error: cannot open a window ({str(e).strip().splitlines()[-1]}); "
-              "use --image FILE for headless recognition", file=sys.stderr)
         return 2
     try:
         cv2.imshow(TITLE, pad.render())
         cv2.waitKey(1)
         print("drawpad window open, loading the model", flush=True)
-        try:
-            rec = load()
-        except DrawpadError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+        rec = load()
         # Mouse events queued while loading arrive thinned out and would draw a wrong
         # shape: they are dropped (no callback yet); the last key pressed is kept.
         key = cv2.waitKey(1)
