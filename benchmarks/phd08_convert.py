@@ -71,7 +71,7 @@ def ours(data_dir, out, pattern, workers=1) -> int:
 def per_sample_costs(dump: Path) -> tuple[float, float]:
     """Microseconds a sample to parse the dump and to preprocess (best of 3)."""
     from data_tools.phd08 import read_samples, to_image
-    from drawpad.preprocess import HANGUL
+    from drawpad.preprocess import HANGUL_SPEC
 
     parse = prep = float("inf")
     for _ in range(3):
@@ -80,7 +80,7 @@ def per_sample_costs(dump: Path) -> tuple[float, float]:
         parse = min(parse, (time.perf_counter() - t) / len(samples))
         t = time.perf_counter()
         for s in samples:
-            to_image(s.bits, HANGUL)
+            to_image(s.bits, HANGUL_SPEC)
         prep = min(prep, (time.perf_counter() - t) / len(samples))
     return parse * 1e6, prep * 1e6
 

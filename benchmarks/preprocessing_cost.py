@@ -10,7 +10,7 @@ test on the same input:
   fit, centre of mass): what normalizing position and size costs;
 - drawpad: the pad's full preprocessing, which also redraws every stroke at one
   width so that a thick and a thin pen give the same input;
-- drawpad at each --strokes width (a fraction of the box; the pad's is DIGITS.stroke).
+- drawpad at each --strokes width (a fraction of the box; the pad's is DIGITS_SPEC.stroke).
 A test digit the preprocessing refuses counts as wrong. 3-4 minutes an
 input on a 2-core CPU; one seed, so differences of a few digits are noise.
 """
@@ -39,15 +39,15 @@ def main() -> None:
     import keras
 
     from data_tools.mnist import load_mnist
-    from drawpad.preprocess import DIGITS
+    from drawpad.preprocess import DIGITS_SPEC
     from train.common import fit, inked_rows, parallel_map, predict_classes, right_answers
     from train.digits import build_model, preprocess_digits
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
     n_val = len(x_train) // 12  # as train.digits splits it
-    specs = {"no stroke redraw": dataclasses.replace(DIGITS, stroke=None),
-             f"drawpad (stroke {DIGITS.stroke})": DIGITS,
-             **{f"drawpad, stroke {w}": dataclasses.replace(DIGITS, stroke=w) for w in args.strokes}}
+    specs = {"no stroke redraw": dataclasses.replace(DIGITS_SPEC, stroke=None),
+             f"drawpad (stroke {DIGITS_SPEC.stroke})": DIGITS_SPEC,
+             **{f"drawpad, stroke {w}": dataclasses.replace(DIGITS_SPEC, stroke=w) for w in args.strokes}}
     inputs = {"raw": lambda x: x}
     inputs.update({name: functools.partial(parallel_map, functools.partial(preprocess_digits, spec=spec))
                    for name, spec in specs.items()})

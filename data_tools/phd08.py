@@ -30,7 +30,7 @@ from data_tools.parallel import pool
 from data_tools.progress import Progress
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import ksx1001_syllables, read_labels, write_labels
-from drawpad.preprocess import HANGUL, Preprocessing, preprocess
+from drawpad.preprocess import HANGUL_SPEC, Preprocessing, preprocess
 
 FIELDS = ("font", "size", "copy", "resolution", "threshold", "slant")
 MAX_SIDE = 4096  # a PHD08 sample is well under 200 pixels a side; more is a corrupt header
@@ -181,7 +181,7 @@ class Result:
     skipped_files: list[str]
 
 
-def convert(data_dir, out, spec: Preprocessing = HANGUL, pattern: str | None = None,
+def convert(data_dir, out, spec: Preprocessing = HANGUL_SPEC, pattern: str | None = None,
             labels: str = "ksx1001", workers: int = 1, strict: bool = False,
             overwrite: bool = False, progress: bool = True) -> Result:
     data_dir, out = Path(data_dir), Path(out)
@@ -287,7 +287,7 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", required=True, help="folder of PHD08 .txt dumps (searched recursively)")
     ap.add_argument("--out", required=True, help="output folder")
-    ap.add_argument("--size", type=int, default=HANGUL.size, help="image side (default %(default)s)")
+    ap.add_argument("--size", type=int, default=HANGUL_SPEC.size, help="image side (default %(default)s)")
     ap.add_argument("--pattern", help="keep samples whose name fully matches this regex, e.g. "
                                       "'[A-Z0-9]+_[0-2]_0_2_1_[0-2]' (default: all)")
     ap.add_argument("--labels", default="ksx1001",
@@ -300,7 +300,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     try:
-        result = convert(args.data_dir, args.out, HANGUL.resized(args.size), args.pattern, args.labels,
+        result = convert(args.data_dir, args.out, HANGUL_SPEC.resized(args.size), args.pattern, args.labels,
                          max(1, args.workers), args.strict, args.overwrite)
     except Malformed as e:
         print(f"error: {e} (--strict)", file=sys.stderr)

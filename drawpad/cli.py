@@ -11,6 +11,7 @@ import numpy as np
 
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import sidecar_labels
+from drawpad.recognizer import format_line
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = "mnist"
@@ -56,10 +57,6 @@ def loader(path: Path, **options):
         use_one_thread()  # the pad and --image recognize one image at a time
         return Recognizer.from_file(path, **options)
     return load
-
-
-def format_line(preds) -> str:
-    return " | ".join(f"{p.label} {p.probability:.3f}" for p in preds)
 
 
 def recognize_files(rec, files, top: int, as_json: bool) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from drawpad.errors import ModelError
 
-DIGITS = [str(d) for d in range(10)]
+DIGIT_LABELS = [str(d) for d in range(10)]
 
 
 @lru_cache(maxsize=1)
@@ -23,8 +23,8 @@ def ksx1001_syllables() -> tuple[str, ...]:
 
 def default_labels(n_outputs: int) -> list[str] | None:
     """The label-set rules: 10 outputs are digits, 2350 the KS X 1001 syllables."""
-    if n_outputs == len(DIGITS):
-        return list(DIGITS)
+    if n_outputs == len(DIGIT_LABELS):
+        return list(DIGIT_LABELS)
     if n_outputs == len(ksx1001_syllables()):
         return list(ksx1001_syllables())
     return None

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from drawpad.canvas import Canvas
-from drawpad.cli import format_line
 from drawpad.errors import DrawpadError, ImageError
+from drawpad.recognizer import format_line
 from drawpad.text import draw_text, korean_font_path
 
 TITLE = "drawpad"

@@ -172,12 +172,12 @@ def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
     return cv2.warpAffine(glyph, shift, (size, size), flags=cv2.INTER_LINEAR)
 
 
-DIGITS = Preprocessing(size=28, box=20, ink="light", centre="mass", stroke=0.14, keep_fill=True)
+DIGITS_SPEC = Preprocessing(size=28, box=20, ink="light", centre="mass", stroke=0.14, keep_fill=True)
 # Hangul: PHD08 style (glyph box-centred), strokes thinner since a syllable has many.
-HANGUL = Preprocessing(size=60, box=56, ink="light", centre="box", stroke=0.06, keep_fill=True)
+HANGUL_SPEC = Preprocessing(size=60, box=56, ink="light", centre="box", stroke=0.06, keep_fill=True)
 
 
-def preprocess(image: np.ndarray, spec: Preprocessing = DIGITS) -> np.ndarray:
+def preprocess(image: np.ndarray, spec: Preprocessing = DIGITS_SPEC) -> np.ndarray:
     """Dark ink on light paper (any size, HxW or HxWx3 uint8) -> spec.size^2 uint8.
 
     Raises ImageError for an image with nothing to recognize.

@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from drawpad.errors import ImageError, ModelError
-from drawpad.labels import DIGITS, default_labels, read_labels, sidecar_labels
+from drawpad.labels import DIGIT_LABELS, default_labels, read_labels, sidecar_labels
 from drawpad.model_card import read_card
-from drawpad.preprocess import DIGITS as DIGITS_SPEC
-from drawpad.preprocess import HANGUL, Preprocessing, preprocess
+from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, preprocess
 
 # TensorFlow's C++ start-up chatter is noise to a pad user.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,6 +21,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 class Prediction:
     label: str
     probability: float
+
+
+def format_line(preds: list[Prediction]) -> str:
+    """Guesses as the pad prints them: `7 0.998 | 1 0.001 | 9 0.000`."""
+    return " | ".join(f"{p.label} {p.probability:.3f}" for p in preds)
 
 
 def _input_size(path, shape: tuple) -> tuple[int, tuple]:
@@ -40,7 +44,7 @@ def _input_size(path, shape: tuple) -> tuple[int, tuple]:
 
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
     """Preprocessing for a model without a card: MNIST-style for digits, PHD08-style else."""
-    return replace((DIGITS_SPEC if labels == DIGITS else HANGUL).resized(size), ink=ink)
+    return replace((DIGITS_SPEC if labels == DIGIT_LABELS else HANGUL_SPEC).resized(size), ink=ink)
 
 
 class Recognizer:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from drawpad.errors import ImageError
-from drawpad.preprocess import DIGITS, Preprocessing, preprocess
+from drawpad.preprocess import DIGITS_SPEC, Preprocessing, preprocess
 from tests.conftest import stroke_image
 
 # A "4": two strokes in unit coordinates.
@@ -69,8 +69,8 @@ def test_a_loop_inked_solid_stays_solid():
     def thickest(spec):  # half-width of the thickest inked part of the model input
         return cv2.distanceTransform((preprocess(nine, spec) > 128).astype(np.uint8), cv2.DIST_L2, 5).max()
 
-    assert DIGITS.keep_fill and thickest(DIGITS) > 3.5
-    assert thickest(replace(DIGITS, keep_fill=False)) < 2.5
+    assert DIGITS_SPEC.keep_fill and thickest(DIGITS_SPEC) > 3.5
+    assert thickest(replace(DIGITS_SPEC, keep_fill=False)) < 2.5
 
 
 def test_dark_polarity_and_box_centring():

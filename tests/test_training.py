@@ -152,19 +152,19 @@ def test_training_skips_the_blank_samples_the_preprocessing_refused(tmp_path):
 def converter_output(folder, names, n=48, seed=0):
     """A tiny folder shaped like data_tools.phd08's output: one bright square per class, in a class-specific place."""
     from drawpad.labels import write_labels
-    from drawpad.preprocess import HANGUL
+    from drawpad.preprocess import HANGUL_SPEC
 
     rng = np.random.default_rng(seed)
     folder.mkdir()
     labels = np.arange(n) % len(names)
-    images = np.zeros((n, HANGUL.size, HANGUL.size), np.uint8)
+    images = np.zeros((n, HANGUL_SPEC.size, HANGUL_SPEC.size), np.uint8)
     for image, label in zip(images, labels):
         y, x = 6 + 16 * label + rng.integers(0, 4), 20 + rng.integers(0, 4)
         image[y:y + 10, x:x + 10] = 255
     np.save(folder / "images.npy", images)
     np.save(folder / "labels.npy", labels)
     write_labels(folder / "labels.txt", names)
-    (folder / "preprocessing.json").write_text(json.dumps(HANGUL.to_dict()))
+    (folder / "preprocessing.json").write_text(json.dumps(HANGUL_SPEC.to_dict()))
     return folder
 
 

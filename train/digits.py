@@ -21,8 +21,8 @@ import numpy as np
 from data_tools.mnist import load_mnist
 from data_tools.strokes import distorted, load_strokes, replay, writer
 from drawpad.errors import DataError, ImageError, ModelError
-from drawpad.labels import DIGITS
-from drawpad.preprocess import DIGITS as SPEC
+from drawpad.labels import DIGIT_LABELS
+from drawpad.preprocess import DIGITS_SPEC
 from drawpad.preprocess import Preprocessing, preprocess
 from train.augment import augment
 from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map,
@@ -35,7 +35,7 @@ LOCAL_MNIST = [d / "mnist" for d in DATA_DIRS]
 LOCAL_STROKES = [d / "strokes" / "pendigits-train.ndjson.gz" for d in DATA_DIRS]
 
 
-def preprocess_digits(digits: np.ndarray, seed, spec: Preprocessing = SPEC) -> np.ndarray:
+def preprocess_digits(digits: np.ndarray, seed, spec: Preprocessing = DIGITS_SPEC) -> np.ndarray:
     """White-on-black MNIST digits -> model inputs; augmented when seed is not None.
 
     A distortion that leaves nothing recognizable falls back to the clean digit;
@@ -57,10 +57,10 @@ def preprocess_strokes(samples: np.ndarray, seed, distort: bool = False) -> np.n
     """Real pen strokes replayed on a pad-sized canvas (random size, place, pen) -> model inputs;
     with distort, each first drawn as another writer might (data_tools.strokes.distorted)."""
     rng = np.random.default_rng(seed)
-    out = np.zeros((len(samples), SPEC.size, SPEC.size), np.uint8)
+    out = np.zeros((len(samples), DIGITS_SPEC.size, DIGITS_SPEC.size), np.uint8)
     for i, s in enumerate(samples):
         try:
-            out[i] = preprocess(replay(distorted(s, rng) if distort else s, rng), SPEC)
+            out[i] = preprocess(replay(distorted(s, rng) if distort else s, rng), DIGITS_SPEC)
         except ImageError:
             pass
     return out
@@ -70,7 +70,7 @@ def pen_strokes(samples: list[dict], writers: int, copies: int, seed: int):
     """Replays of pendigits writers 1..`writers`, `copies` times each (one faithful, the others
     distorted: 30 writers are few); the rest stay unseen."""
     if not samples or not writers or not copies:
-        return np.zeros((0, SPEC.size, SPEC.size), np.uint8), np.zeros(0, np.int64)
+        return np.zeros((0, DIGITS_SPEC.size, DIGITS_SPEC.size), np.uint8), np.zeros(0, np.int64)
     samples = np.array([s for s in samples if writer(s) <= writers], dtype=object)
     labels = np.array([int(s["label"]) for s in samples])
     images = np.concatenate([parallel_map(partial(preprocess_strokes, distort=c > 0), samples,
@@ -101,7 +101,7 @@ def build_model(num_classes: int = 10):
     # of pooling, batch norm after the ReLU. About 15M multiply-adds, 0.33M parameters: one
     # network beats the mean of two earlier 9M-multiply-add pooling CNNs, at the same ~1 ms a
     # digit on a laptop CPU.
-    inputs = keras.Input((SPEC.size, SPEC.size, 1))
+    inputs = keras.Input((DIGITS_SPEC.size, DIGITS_SPEC.size, 1))
     x = layers.Dropout(0.4)(conv(conv(conv(inputs, 32), 32), 32, 5, 2, "same"))
     x = layers.Dropout(0.4)(conv(conv(conv(x, 64), 64), 64, 5, 2, "same"))
     x = layers.Dropout(0.4)(conv(x, 128, 4))
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     members, member_cards = [], []
     if args.average_with:
         try:  # now, not after an hour of training; --out may be the same file
-            members, member_cards = members_of(args.average_with, DIGITS, SPEC)
+            members, member_cards = members_of(args.average_with, DIGIT_LABELS, DIGITS_SPEC)
         except ModelError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     print(f"preprocessed {len(x_fit)} training images ({copies}) "
           f"in {time.time() - t0:.0f} s", flush=True)
 
-    model, backup = fit(lambda: build_model(len(DIGITS)), (x_fit, y_fit), (x_val, y_val), args.out,
+    model, backup = fit(lambda: build_model(len(DIGIT_LABELS)), (x_fit, y_fit), (x_val, y_val), args.out,
                         epochs=args.epochs, batch_size=args.batch_size, strategy=args.strategy,
                         backup=args.backup, seed=args.seed)
     # A refused test digit counts as wrong: the accuracy is over all 10,000.
@@ -191,9 +191,9 @@ def main(argv=None) -> int:
 
     card = {
         "name": "mnist",
-        "labels": DIGITS,
-        "preprocessing": SPEC.to_dict(),
-        "input_shape": [SPEC.size, SPEC.size, 1],
+        "labels": DIGIT_LABELS,
+        "preprocessing": DIGITS_SPEC.to_dict(),
+        "input_shape": [DIGITS_SPEC.size, DIGITS_SPEC.size, 1],
         "trained_on": f"MNIST train ({len(x_train) - n_val} digits) + {copies}, pad-like "
                       "(rotation, slant, stretch, elastic, pen width)"
                       + (f" + {len(y_pen)} replays of pendigits writers 1-{args.stroke_writers}"
@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     print(f"MNIST test accuracy through drawpad preprocessing: {card['test_accuracy']:.4f}", flush=True)
 
     val_pred = predict_classes(model, x_val)
-    out, curve, confused = finish(model, args.out, card, backup, confusions(y_val, val_pred, DIGITS))
+    out, curve, confused = finish(model, args.out, card, backup, confusions(y_val, val_pred, DIGIT_LABELS))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), {curve.name}, {confused.name} "
           f"in {time.time() - t0:.0f} s")
     return 0
