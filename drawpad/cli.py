@@ -11,6 +11,7 @@ import numpy as np
 
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import sidecar_labels
+from drawpad.conversion import print_notice
 from drawpad.recognizer import format_line
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -50,27 +51,38 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def loader(path: Path, **options):
     """A function loading the model at `path` (Recognizer.from_file options) for
-    recognizing one image at a time; the pad runs it while its window is already up."""
-    def load():
-        from drawpad.recognizer import Recognizer, use_one_thread
+    recognizing one image at a time; the pad runs it while its window is already up,
+    passing a `notice` that shows on screen what loading is doing."""
+    def load(notice=print_notice):
+        from drawpad.recognizer import Recognizer
 
-        use_one_thread()  # the pad and --image recognize one image at a time
-        return Recognizer.from_file(path, **options)
+        if options.get("engine") == "keras":
+            from drawpad.engine import use_one_thread
+
+            use_one_thread()  # the pad and --image recognize one image at a time
+        return Recognizer.from_file(path, notice=notice, **options)
     return load
 
 
 def recognize_files(rec, files, top: int, as_json: bool) -> int:
-    """Print one result per image; a bad image gets an error line and the rest go on."""
-    failed = 0
+    """Print one result per image, in order, recognized as one batch; an image that
+    cannot be read or recognized gets an error line and the rest go on."""
+    entries = []
     for name in files:
         try:
-            preds = rec.recognize(read_image(name), top=top)
+            entries.append(read_image(name))
         except ImageError as e:
-            msg = str(e) if str(e).startswith(str(name)) else f"{name}: {e}"
+            entries.append(e)
+    recognized = iter(rec.recognize_batch([x for x in entries if not isinstance(x, ImageError)],
+                                          top=top, errors="return"))
+    failed = 0
+    for name, entry in zip(files, entries):
+        preds = entry if isinstance(entry, ImageError) else next(recognized)
+        if isinstance(preds, ImageError):
+            msg = str(preds) if str(preds).startswith(str(name)) else f"{name}: {preds}"
             print(f"error: {msg}", file=sys.stderr, flush=True)
             failed += 1
-            continue
-        if as_json:
+        elif as_json:
             print(json.dumps({"file": str(name), "predictions": [
                 {"label": p.label, "probability": round(p.probability, 6)} for p in preds]},
                 ensure_ascii=False), flush=True)
@@ -126,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--allow-code", action="store_true",
                     help="let the model file run Python code (Lambda layers); only for files "
                          "you trust. Without it such models are refused")
+    ap.add_argument("--engine", choices=["onnx", "keras"], default="onnx",
+                    help="onnx: ONNX Runtime, converting an .h5 once on its first use (fast start, "
+                         "no TensorFlow); keras: run the .h5 on Keras (default: %(default)s)")
     ap.add_argument("--list", action="store_true", help="list the models in models/ with their cards")
     ap.add_argument("--top", type=int,
                     help="how many guesses to show (default: 3 for digits, 5 for Hangul)")
@@ -141,7 +156,7 @@ def main(argv=None) -> int:
         if args.list:
             return list_models()
         load = loader(resolve_model(args.model), labels=args.labels, ink=args.ink,
-                      allow_code=args.allow_code)
+                      allow_code=args.allow_code, engine=args.engine)
         if args.image:
             rec = load()
             return recognize_files(rec, args.image, args.top or rec.default_top, args.json)
@@ -149,7 +164,7 @@ def main(argv=None) -> int:
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.
         other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
-        return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other))())
+        return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other), engine=args.engine)())
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import h5py
-
 from drawpad.errors import ModelError
 
 CARD_ATTR = "drawpad_card"
@@ -18,6 +16,8 @@ CARD_ATTR = "drawpad_card"
 
 def read_card(path: str | Path) -> dict | None:
     """The card of an .h5 file, or None if it has none. Raises ModelError if not HDF5."""
+    import h5py  # here, not at the top: recognizing a converted model never opens the .h5
+
     try:
         with h5py.File(path, "r") as f:
             raw = f.attrs.get(CARD_ATTR)
@@ -36,5 +36,7 @@ def read_card(path: str | Path) -> dict | None:
 
 def write_card(path: str | Path, card: dict) -> None:
     """Add or replace the card of an existing .h5 file."""
+    import h5py
+
     with h5py.File(path, "a") as f:
         f.attrs[CARD_ATTR] = json.dumps(card, ensure_ascii=False)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import textwrap
 from typing import Callable
 
 import cv2
 import numpy as np
 
 from drawpad.canvas import Canvas
+from drawpad.conversion import print_notice
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.recognizer import format_line
 from drawpad.text import draw_text, korean_font_path
@@ -159,8 +161,9 @@ class Pad:
             cv2.rectangle(panel, (70, y - 26), (70 + bar, y - 4), ACCENT, -1)
             cv2.putText(panel, f"{p.probability * 100:5.1f}%", (PANEL - 74, y - 8), FONT, 0.5,
                         FG, 1, cv2.LINE_AA)
-        if self.message:
-            draw_text(panel, self.message[:36], (16, CANVAS - 36), 18)
+        lines = textwrap.wrap(self.message, 36)[:3]  # a conversion notice is long
+        for k, part in enumerate(lines):
+            draw_text(panel, part, (16, CANVAS - 36 - 24 * (len(lines) - 1 - k)), 18)
         line = np.full((TEXT_H, CANVAS + PANEL, 3), (55, 55, 55), np.uint8)
         draw_text(line, "text: ", (10, 12), 20, DIM)
         draw_text(line, self.text[-34:] + "_", (70, 6), 30)
@@ -197,10 +200,10 @@ def missing_display() -> str | None:
 def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> int:
     """Open the window and run until Q, ESC or the window is closed; print the composed text.
 
-    The window comes up first, saying that the model is loading (`load()`: importing
-    TensorFlow takes seconds), so the command is seen to work at once. Loading in a
-    thread beside the window, to draw meanwhile, made loading slower and less even.
-    A DrawpadError from `load()` closes the window and goes to the caller."""
+    The window comes up first, saying that the model is loading (`load(notice)`: a
+    first conversion to ONNX takes seconds, and says so through `notice`), so the
+    command is seen to work at once. A DrawpadError from `load()` closes the window
+    and goes to the caller."""
     pad = Pad(None, top=top, other=other)
     problem = missing_display()
     if not problem:
@@ -216,7 +219,14 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> i
         cv2.imshow(TITLE, pad.render())
         cv2.waitKey(1)
         print("drawpad window open, loading the model", flush=True)
-        rec = load()
+
+        def show(message: str) -> None:  # what loading is doing (a first conversion), on screen too
+            print_notice(message)
+            pad.message = message
+            cv2.imshow(TITLE, pad.render())
+            cv2.waitKey(1)
+
+        rec = load(notice=show)
         # Mouse events queued while loading arrive thinned out and would draw a wrong
         # shape: they are dropped (no callback yet); the last key pressed is kept.
         key = cv2.waitKey(1)

@@ -9,7 +9,7 @@ import pytest
 from drawpad import ModelError, Prediction, Recognizer
 from drawpad.errors import ImageError
 from drawpad.model_card import write_card
-from tests.conftest import ROOT, save_tiny_model, stroke_image
+from tests.conftest import DIGIT_MODEL, ROOT, need, save_tiny_model, stroke_image
 
 SEVEN = [[(120, 100), (280, 100), (180, 330)]]
 
@@ -46,14 +46,15 @@ def test_batch_matches_single(tmp_path):
     assert rec.recognize_batch([], top=3) == []
 
 
-def test_one_image_runs_compiled_and_agrees_with_the_plain_model(digit_model):
-    # A keypress (one image) goes through the XLA-compiled function, batches through Keras.
-    assert digit_model._one != digit_model.model.predict_on_batch
+def test_keras_engine_runs_one_image_compiled_and_agrees_with_the_plain_model():
+    # On Keras a keypress (one image) goes through the XLA-compiled function, batches through Keras.
+    rec = Recognizer.from_file(need(DIGIT_MODEL), engine="keras")
+    assert rec.engine == "keras" and rec.runner._one != rec.model.predict_on_batch
     images = [stroke_image(SEVEN), stroke_image([[(200, 50), (200, 350)]])]
-    x = np.stack([digit_model.prepare(image) for image in images])
-    both = digit_model.probabilities(x)
+    x = np.stack([rec.prepare(image) for image in images])
+    both = rec.probabilities(x)
     for row, one in zip(both, x):
-        np.testing.assert_allclose(digit_model.probabilities(one[None]), row[None], atol=1e-5)
+        np.testing.assert_allclose(rec.probabilities(one[None]), row[None], atol=1e-5)
 
 
 def test_without_xla_keras_serves_one_image(tmp_path, monkeypatch):
@@ -67,10 +68,10 @@ def test_without_xla_keras_serves_one_image(tmp_path, monkeypatch):
         return real(*args, jit_compile=jit_compile, **kwargs)
 
     path = save_tiny_model(tmp_path / "m.h5")
-    expected = Recognizer.from_file(path).recognize(stroke_image(SEVEN), top=10)
+    expected = Recognizer.from_file(path, engine="keras").recognize(stroke_image(SEVEN), top=10)
     monkeypatch.setattr(tf, "function", no_xla)
-    rec = Recognizer.from_file(path)
-    assert rec._one == rec.model.predict_on_batch
+    rec = Recognizer.from_file(path, engine="keras")
+    assert rec.runner._one == rec.model.predict_on_batch
     got = {p.label: p.probability for p in rec.recognize(stroke_image(SEVEN), top=10)}
     assert got == pytest.approx({p.label: p.probability for p in expected}, abs=1e-5)
 
@@ -84,11 +85,12 @@ def test_one_thread_only_before_tensorflow_starts_and_the_same_answers(tmp_path)
 import json, sys
 import numpy as np
 import tensorflow as tf
-from drawpad.recognizer import Recognizer, use_one_thread
+from drawpad.engine import use_one_thread
+from drawpad.recognizer import Recognizer
 if sys.argv[1] == "after":
     tf.constant(1.0)  # TensorFlow has started: its thread pools exist
 done = use_one_thread()
-preds = Recognizer.from_file(sys.argv[2]).recognize(np.load(sys.argv[3]), top=10)
+preds = Recognizer.from_file(sys.argv[2], engine="keras").recognize(np.load(sys.argv[3]), top=10)
 print(json.dumps([done, tf.config.threading.get_intra_op_parallelism_threads(),
                   {p.label: p.probability for p in preds}]))
 """
