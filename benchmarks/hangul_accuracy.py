@@ -11,6 +11,8 @@
    Recognizer.recognize: top-1 and top-5.
 2. Real PHD08: every sample of ../shared/data/phd08/가.txt converted by
    data_tools.phd08 with the model card's preprocessing (the pad's), top-1.
+Each engine reads the same canvases, so their figures must agree. Writes
+benchmarks/results/hangul_accuracy-<model>.json.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from paths import DATA, ROOT, run  # also puts the project on sys.path
 # Where Debian puts the four packages training fonts may come from (fonts-nanum
 # and fonts-nanum-extra share a folder).
 TRAINING_PACKAGE_DIRS = {"nanum", "unfonts-core", "baekmuk"}
+CHUNK = 500  # canvases made and read at a time
 
 
 def main() -> None:
@@ -38,52 +41,66 @@ def main() -> None:
                        help="installed Korean fonts outside the training fonts' packages")
     ap.add_argument("--phd08", default=str(DATA / "phd08"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--engines", nargs="+", choices=["onnx", "keras"], default=["onnx", "keras"])
     args = ap.parse_args()
+
+    import record
 
     from data_tools import phd08
     from data_tools.synth import find_fonts, glyph_canvas, has_glyph
     from drawpad import Recognizer
     from drawpad.labels import ksx1001_syllables
 
-    rec = Recognizer.from_file(args.model)
+    recs = {engine: Recognizer.from_file(args.model, engine=engine) for engine in args.engines}
+    rec = next(iter(recs.values()))
     if args.other_packages:
         fonts = [f for f in find_fonts() if f.parent.name not in TRAINING_PACKAGE_DIRS]
         print(f"{len(fonts)} fonts outside {', '.join(sorted(TRAINING_PACKAGE_DIRS))}")
     else:
         fonts = args.fonts or rec.card.get("held_out_fonts") or []
     rng = np.random.default_rng(args.seed)
-    totals = np.zeros(3, np.int64)  # syllables, top-1 right, top-5 right over all the fonts
+    figures = {"model": Path(args.model).name, "seed": args.seed, "fonts": {}}
+    totals = {engine: np.zeros(3, np.int64) for engine in recs}  # glyphs, top-1, top-5 over all the fonts
     for font in fonts:
         t = time.perf_counter()
-        top1 = top5 = n = 0
-        confused = collections.Counter()
-        for ch in rec.labels:
-            if not has_glyph(font, ch):
-                continue
-            guesses = [p.label for p in rec.recognize(glyph_canvas(font, ch, rng), top=5)]
-            n += 1
-            top1 += guesses[0] == ch
-            top5 += ch in guesses
-            if guesses[0] != ch:
-                confused[(ch, guesses[0])] += 1
-        print(f"held-out font {Path(font).name}: {n} syllables on a 400x400 canvas (height 80-320 px): "
-              f"top-1 {top1 / n:.4f}, top-5 {top5 / n:.4f}, {(time.perf_counter() - t) / n * 1e3:.1f} ms each")
-        print("  most confused: " + ", ".join(f"{a}->{b}" for (a, b), _ in confused.most_common(8)))
-        totals += (n, top1, top5)
+        syllables = [ch for ch in rec.labels if has_glyph(font, ch)]
+        guesses = {engine: [] for engine in recs}
+        for i in range(0, len(syllables), CHUNK):
+            canvases = [glyph_canvas(font, ch, rng) for ch in syllables[i:i + CHUNK]]
+            for engine, r in recs.items():
+                guesses[engine] += [[p.label for p in preds] for preds in r.recognize_batch(canvases, top=5)]
+        n = len(syllables)
+        row = figures["fonts"][Path(font).name] = {}
+        for engine, g in guesses.items():
+            top1 = sum(gs[0] == ch for gs, ch in zip(g, syllables))
+            top5 = sum(ch in gs for gs, ch in zip(g, syllables))
+            confused = collections.Counter((ch, gs[0]) for gs, ch in zip(g, syllables) if gs[0] != ch)
+            row[engine] = {"glyphs": n, "top1": round(top1 / n, 5), "top5": round(top5 / n, 5),
+                           "confused": ["->".join(pair) for pair, _ in confused.most_common(8)]}
+            totals[engine] += (n, top1, top5)
+            print(f"held-out font {Path(font).name}, {engine}: {n} syllables on a 400x400 canvas "
+                  f"(height 80-320 px): top-1 {top1 / n:.4f}, top-5 {top5 / n:.4f}; most confused: "
+                  f"{', '.join(row[engine]['confused'])}")
+        print(f"  {(time.perf_counter() - t) / n * 1e3:.1f} ms a glyph, rendering and every engine included")
     if len(fonts) > 1:
-        n, top1, top5 = totals
-        print(f"all {len(fonts)} held-out fonts together: {n} glyphs, top-1 {top1 / n:.4f} ({n - top1} wrong), "
-              f"top-5 {top5 / n:.4f}")
+        for engine, (n, top1, top5) in totals.items():
+            figures[f"all_fonts_{engine}"] = {"glyphs": int(n), "top1": round(top1 / n, 5), "top5": round(top5 / n, 5)}
+            print(f"all {len(fonts)} held-out fonts together, {engine}: {n} glyphs, top-1 {top1 / n:.4f} "
+                  f"({n - top1} wrong), top-5 {top5 / n:.4f}")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ga"
         # the model's own preprocessing (its card's), so an older model is measured fairly too
         phd08.convert(args.phd08, out, rec.spec, labels="ksx1001", progress=False)
         images, labels = np.load(out / "images.npy"), np.load(out / "labels.npy")
-    names = np.array(rec.labels)[rec.probabilities(images).argmax(axis=1)]
     truth = np.array(list(ksx1001_syllables()))[labels]
-    print(f"real PHD08 가.txt: {len(images)} samples through the converter's preprocessing: "
-          f"top-1 {np.mean(names == truth):.4f}")
+    for engine, r in recs.items():
+        names = np.array(r.labels)[r.probabilities(images).argmax(axis=1)]
+        figures[f"phd08_ga_{engine}"] = {"samples": len(images), "top1": round(float(np.mean(names == truth)), 5)}
+        print(f"real PHD08 가.txt, {engine}: {len(images)} samples through the converter's preprocessing: "
+              f"top-1 {np.mean(names == truth):.4f}")
+    record.write(f"hangul_accuracy-{Path(args.model).stem}" + ("-other-packages" if args.other_packages else ""),
+                 figures)
 
 
 if __name__ == "__main__":

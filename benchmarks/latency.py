@@ -1,19 +1,21 @@
-"""Recognition latency: drawpad's SPACE-to-top-3 vs the original project's model.predict.
+"""Recognition latency, cold start and memory: drawpad's engines against the original model.predict.
 
     python benchmarks/latency.py [--model models/mnist.h5] [-n 200]
 
-Both run in this one process on the same model and the same canvases (real
-pendigits strokes replayed on a 400x400 pad), with TensorFlow on one thread per op
-as run_pad.py sets it (drawpad.recognizer.use_one_thread; benchmarks/threads.py
-compares that with TensorFlow's default threads):
-- drawpad: Recognizer.recognize(canvas, top=3), preprocessing included (one
-  image goes through the XLA-compiled function Recognizer makes at load), and
-  the same with Keras's model.predict_on_batch instead of that function;
-- original: shrink the whole canvas to the model input, invert, /255, then
-  model.predict(x) and argsort for the top 3 (what the original pad did).
-Then cold start: `python run_pad.py` to the first frame on screen and to the
-model loaded behind it (under Xvfb when there is no display), and
-`run_pad.py --image` for one file, end to end.
+One process, the same model, the same inputs (real pendigits strokes replayed on
+400x400 pad canvases), one block of calls each, p50 and p99:
+- recognize: Recognizer.recognize(canvas, top=3) on the ONNX engine, preprocessing
+  included (what SPACE costs);
+- preprocessing alone, and the ONNX engine's call alone (one image, one thread);
+- Keras: the XLA-compiled function drawpad ran before (TensorFlow on one thread per
+  op, as `--engine keras` sets it), and model.predict_on_batch;
+- original: shrink the whole canvas to the model input, invert, /255, model.predict
+  and argsort for the top 3 (what the original pad did).
+Then cold start, each in a new process: `run_pad.py` to its `drawpad ready` line
+(under Xvfb where there is no display) and `run_pad.py --image` on one file, end to
+end, on a fresh clone's first run with the shipped models, and for the model copied
+in as a dropped-in .h5, on its first (converting) and second run; and the pad's
+memory (RSS once ready) on each engine. Writes benchmarks/results/latency-<model>.json.
 """
 from __future__ import annotations
 
@@ -31,9 +33,9 @@ import numpy as np
 from paths import DATA, ROOT, run  # also puts the project on sys.path
 
 
-def percentiles(times):
+def percentiles(times) -> dict:
     ms = np.array(times) * 1e3
-    return np.percentile(ms, 50), np.percentile(ms, 99)
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3)}
 
 
 def timed(fn, items) -> list[float]:
@@ -64,89 +66,137 @@ def original_top3(model, canvas, size):
     return np.argsort(-p)[:3]
 
 
-def cold_start(model: str) -> tuple[float | None, float | None, float]:
-    """(seconds to the window's first frame, to the model loaded behind it: both None
-    without a display; seconds for --image). RuntimeError if the pad exits before loading."""
+def image_run(cwd: Path, model: str, png: Path) -> float:
+    """Seconds for `run_pad.py --image png`, end to end; its output must be one clean line."""
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "run_pad.py", "--model", model, "--image", str(png)],
+                          cwd=cwd, capture_output=True, text=True)
+    took = time.perf_counter() - t
+    if done.returncode != 0:
+        raise RuntimeError(f"run_pad.py --image failed: {done.stderr.strip()[-300:]}")
+    return took
+
+
+def pad_run(cwd: Path, model: str, env: dict, *options: str) -> tuple[float, int]:
+    """(seconds to the pad's `drawpad ready` line, its RSS in MB then)."""
+    with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: unread, a pipe can fill and block
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "run_pad.py", "--model", model, *options], cwd=cwd,
+                                env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        ready = rss = None
+        for line in proc.stdout:
+            if line.startswith("drawpad ready"):
+                ready = time.perf_counter() - t
+                rss = rss_mb(proc.pid)
+                break
+        proc.terminate()
+        proc.wait(10)
+        err.seek(0)
+        why = err.read().strip().splitlines()
+    if ready is None:  # the pad died: a time taken then would be no start-up time
+        raise RuntimeError(f"run_pad.py exited (status {proc.returncode}) before it was ready: "
+                           f"{why[-1] if why else 'no message'}")
+    return ready, rss
+
+
+def rss_mb(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return round(kb / 1024)
+
+
+def cold_start(model: Path) -> dict:
+    """Start-up figures, each in a new process (see the module's docstring)."""
     import cv2
 
-    with tempfile.TemporaryDirectory() as tmp:
-        png = Path(tmp) / "digit.png"
-        cv2.imwrite(str(png), canvases(1, seed=1)[0])
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "run_pad.py", "--model", model, "--image", str(png)],
-                       cwd=ROOT, check=True, capture_output=True)
-        headless = time.perf_counter() - t
-
-    sys.path.insert(0, str(ROOT / "tests"))
     env = dict(os.environ)
-    xvfb = None
-    if not env.get("DISPLAY"):
-        if not shutil.which("Xvfb"):
-            return None, None, headless
-        from window import Xvfb
-        xvfb = Xvfb()
-        env["DISPLAY"] = xvfb.display
-    window = ready = None
-    try:
-        with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: unread, a pipe can fill and block
-            t = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "run_pad.py", "--model", model], cwd=ROOT,
-                                    env=env, stdout=subprocess.PIPE, stderr=err, text=True)
-            for line in proc.stdout:
-                if line.startswith("drawpad window open"):
-                    window = time.perf_counter() - t
-                if line.startswith("drawpad ready"):
-                    ready = time.perf_counter() - t
-                    break
-            proc.terminate()
-            proc.wait(10)
-            err.seek(0)
-            why = err.read().strip().splitlines()
-    finally:
-        if xvfb:
-            xvfb.close()
-    if ready is None:  # the pad died: a time taken then would be no start-up time
-        raise RuntimeError(f"run_pad.py exited (status {proc.returncode}) before its model had "
-                           f"loaded: {why[-1] if why else 'no message'}")
-    return window, ready, headless
+    server = None
+    if not env.get("DISPLAY") and shutil.which("Xvfb"):
+        from xvfb import Xvfb
+
+        server = Xvfb()
+        env["DISPLAY"] = server.display
+    pad = env.get("DISPLAY") is not None
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        png = tmp / "digit.png"
+        cv2.imwrite(str(png), canvases(1, seed=1)[0])
+        clone = tmp / "clone"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        shipped = model.stem if (clone / "models" / model.name).is_file() else str(model)
+        dropped = tmp / "dropped" / f"mine-{model.name}"  # nothing converted beside it yet
+        dropped.parent.mkdir()
+        shutil.copy(model, dropped)
+        try:
+            if pad:
+                out["fresh_clone_ready_s"], out["pad_rss_onnx_mb"] = pad_run(clone, shipped, env)
+            out["fresh_clone_image_s"] = image_run(clone, shipped, png)
+            out["dropped_in_first_image_s"] = image_run(clone, str(dropped), png)  # converts
+            out["dropped_in_second_image_s"] = image_run(clone, str(dropped), png)
+            if pad:
+                dropped.with_suffix(".onnx").unlink()
+                out["dropped_in_first_ready_s"], _ = pad_run(clone, str(dropped), env)
+                out["dropped_in_second_ready_s"], _ = pad_run(clone, str(dropped), env)
+                _, out["pad_rss_keras_mb"] = pad_run(clone, shipped, env, "--engine", "keras")
+        finally:
+            if server:
+                server.close()
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models/mnist.h5"))
     ap.add_argument("-n", type=int, default=200)
+    ap.add_argument("--no-cold-start", action="store_true", help="time recognition only")
     args = ap.parse_args()
 
-    from drawpad.recognizer import Recognizer, use_one_thread
+    from drawpad.engine import feed, use_one_thread
+    from drawpad.recognizer import Recognizer
 
-    one_thread = use_one_thread()  # as run_pad.py does
+    import record
+
+    one_thread = use_one_thread()  # as run_pad.py --engine keras does
     rec = Recognizer.from_file(args.model)
+    keras = Recognizer.from_file(args.model, engine="keras")
+    if rec.engine != "onnx":
+        raise SystemExit(f"error: {args.model} does not run on the ONNX engine")
     images = canvases(args.n)
+    inputs = [feed(rec.prepare(image)[None], rec.runner.input_shape) for image in images]
     size = rec.spec.size
     # One block each, back to back: interleaving would let model.predict's
-    # data-pipeline threads slow the next recognize call, which no user sees.
-    ours = timed(lambda image: rec.recognize(image, top=3), images)
-    compiled, rec._one = rec._one, rec.model.predict_on_batch  # Keras's own call, for comparison
-    keras_call = timed(lambda image: rec.recognize(image, top=3), images)
-    rec._one = compiled
-    orig = timed(lambda image: original_top3(rec.model, image, size), images)
-    (p50, p99), (k50, k99), (o50, o99) = percentiles(ours), percentiles(keras_call), percentiles(orig)
-    print(f"model: {args.model}, {args.n} recognitions of replayed pen strokes, {os.cpu_count()} CPUs, "
-          f"TensorFlow on {'one thread' if one_thread else 'its default threads'} per op")
-    print(f"drawpad recognize (preprocess + compiled function): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
-    print(f"  the same with Keras's predict_on_batch instead:   p50 {k50:.2f} ms  p99 {k99:.2f} ms")
-    print(f"original (resize + model.predict):                  p50 {o50:.2f} ms  p99 {o99:.2f} ms")
-    print(f"speed-up at p50: {o50 / p50:.1f}x   at p99: {o99 / p99:.1f}x "
-          f"(over predict_on_batch: {k50 / p50:.2f}x, {k99 / p99:.2f}x)")
-
-    try:
-        window, ready, headless = cold_start(args.model)
-    except (RuntimeError, subprocess.CalledProcessError) as e:
-        raise SystemExit(f"error: cold start: {e}") from None
-    print(f"cold start, run_pad.py --image one file, end to end: {headless:.2f} s")
-    print("cold start, run_pad.py to first frame on screen: " +
-          (f"{window:.2f} s, to the model loaded: {ready:.2f} s" if window is not None
-           else "skipped (no display, no Xvfb)"))
+    # data-pipeline threads slow the next call, which no user sees.
+    rows = {
+        "recognize (ONNX engine, preprocessing included)": timed(lambda im: rec.recognize(im, top=3), images),
+        "preprocessing alone": timed(rec.prepare, images),
+        "ONNX engine call alone": timed(rec.runner.run, inputs),
+        "Keras: XLA-compiled function alone": timed(keras.runner._one, inputs),
+        "Keras: model.predict_on_batch alone": timed(keras.model.predict_on_batch, inputs),
+        "original: resize + model.predict": timed(lambda im: original_top3(keras.model, im, size), images),
+    }
+    figures = {"model": Path(args.model).name, "n": args.n, "tensorflow_one_thread": one_thread,
+               **{name: percentiles(times) for name, times in rows.items()}}
+    ours, original = figures["recognize (ONNX engine, preprocessing included)"], \
+        figures["original: resize + model.predict"]
+    figures["speed_up_p50"] = round(original["p50_ms"] / ours["p50_ms"], 1)
+    figures["speed_up_p99"] = round(original["p99_ms"] / ours["p99_ms"], 1)
+    print(f"model: {args.model}, {args.n} recognitions of replayed pen strokes, {os.cpu_count()} CPUs")
+    for name in rows:
+        print(f"{name:50s} p50 {figures[name]['p50_ms']:8.3f} ms   p99 {figures[name]['p99_ms']:8.3f} ms")
+    print(f"recognize is {figures['speed_up_p50']}x faster than the original at p50, "
+          f"{figures['speed_up_p99']}x at p99")
+    if not args.no_cold_start:
+        try:
+            figures["cold_start"] = cold_start(Path(args.model).resolve())
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            raise SystemExit(f"error: cold start: {e}") from None
+        for name, value in figures["cold_start"].items():
+            print(f"cold start, {name}: {value}")
+    record.write(f"latency-{Path(args.model).stem}", figures)
 
 
 if __name__ == "__main__":

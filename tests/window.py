@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.xvfb import Xvfb
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,25 +24,6 @@ def require_display_tools() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the window test: {reason}")
         pytest.skip(reason)
-
-
-class Xvfb:
-    def __init__(self):
-        for n in range(99, 140):
-            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-                break
-        self.display = f":{n}"
-        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while not Path(f"/tmp/.X11-unix/X{n}").exists():
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("Xvfb did not start")
-            time.sleep(0.1)
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 class PadWindow:

@@ -1,0 +1,142 @@
+"""README's figures table, written from the latest benchmarks/results/*.json.
+
+    python benchmarks/report.py [--check]
+
+Replaces what stands between the `<!-- figures -->` and `<!-- /figures -->` lines of
+README.md. Every number there comes from a file a benchmark wrote (which one, at
+which commit, is in the table). --check only says whether README.md is up to date
+(exit 1 if not).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+README = RESULTS.parents[1] / "README.md"
+START, END = "<!-- figures -->", "<!-- /figures -->"
+
+
+def pct(x: float) -> str:
+    return f"{x * 100:.2f}%"
+
+
+def accuracy(a: dict) -> str:
+    return f"{pct(a['accuracy'])} ({a['wrong']} wrong of {a['of']:,})"
+
+
+def digits_gap(f: dict) -> float:
+    """The largest difference between the engines' accuracies, in points."""
+    return max(abs(f["onnx"][k]["accuracy"] - f["keras"][k]["accuracy"]) * 100 for k in ("mnist_test", "pendigits"))
+
+
+def hangul_gap(f: dict) -> float:
+    rows = [(r["onnx"]["top1"], r["keras"]["top1"]) for r in f["fonts"].values()]
+    rows.append((f["phd08_ga_onnx"]["top1"], f["phd08_ga_keras"]["top1"]))
+    return max(abs(a - b) * 100 for a, b in rows)
+
+
+def latency_rows(model: str, target_ms: float, target_x: float) -> list:
+    name = f"latency-{model}"
+    recognize = "recognize (ONNX engine, preprocessing included)"
+    return [
+        (name, "SPACE to top guesses, p50 / p99 (`Recognizer.recognize`, preprocessing included)",
+         lambda f: f"{f[recognize]['p50_ms']:.2f} / {f[recognize]['p99_ms']:.2f} ms",
+         f"p50 <= {target_ms} ms", lambda f: f[recognize]["p50_ms"] <= target_ms),
+        (name, "of it: preprocessing alone, ONNX engine call alone (p50)",
+         lambda f: f"{f['preprocessing alone']['p50_ms']:.2f} ms, {f['ONNX engine call alone']['p50_ms']:.2f} ms",
+         "preprocessing <= 0.25 ms", lambda f: f["preprocessing alone"]["p50_ms"] <= 0.25),
+        (name, "faster than the original `model.predict`, same run (p50)",
+         lambda f: f"{f['speed_up_p50']}x ({f['original: resize + model.predict']['p50_ms']:.1f} ms)",
+         f">= {target_x:g}x", lambda f: f["speed_up_p50"] >= target_x),
+        (name, "`run_pad.py` to `drawpad ready`, fresh clone / dropped-in .h5 first (converting) and second run",
+         lambda f: "{fresh_clone_ready_s} s / {dropped_in_first_ready_s} s, {dropped_in_second_ready_s} s".format(
+             **f["cold_start"]), "<= 1.0 s (fresh clone)", lambda f: f["cold_start"]["fresh_clone_ready_s"] <= 1.0),
+        (name, "`run_pad.py --image one.png` end to end, fresh clone / dropped-in first and second run",
+         lambda f: "{fresh_clone_image_s} s / {dropped_in_first_image_s} s, {dropped_in_second_image_s} s".format(
+             **f["cold_start"]), "<= 1.5 s (fresh clone)", lambda f: f["cold_start"]["fresh_clone_image_s"] <= 1.5),
+        (name, "the pad's memory once ready (RSS), ONNX / Keras engine",
+         lambda f: "{pad_rss_onnx_mb} / {pad_rss_keras_mb} MB".format(**f["cold_start"]), "", None),
+    ]
+
+
+ROWS = {
+    "Digits (`models/mnist.h5`)": [
+        ("pad_accuracy-mnist", "MNIST test (10,000, never seen) through the pad's preprocessing",
+         lambda f: accuracy(f["onnx"]["mnist_test"]), ">= 99.5%", lambda f: f["onnx"]["mnist_test"]["accuracy"] >= 0.995),
+        ("pad_accuracy-mnist", "all of pendigits (7,494 pen digits of 30 writers, every one seen in training) "
+                               "replayed on a 400x400 canvas, height 80-320 px, pen 8-30 px",
+         lambda f: accuracy(f["onnx"]["pendigits"]), ">= 99.0%", lambda f: f["onnx"]["pendigits"]["accuracy"] >= 0.99),
+        ("pad_accuracy-mnist", "the same canvases through the original project's pipeline",
+         lambda f: accuracy(f["original_pipeline_pendigits"]), "", None),
+        ("pad_accuracy-mnist", "ONNX and Keras engines on the same inputs: largest difference (MNIST, pendigits)",
+         lambda f: f"{digits_gap(f):.2f} points", "<= 0.05 points", lambda f: digits_gap(f) <= 0.05),
+        *latency_rows("mnist", 0.7, 100),
+    ],
+    "Hangul (`models/hangul.h5`)": [
+        ("hangul_accuracy-hangul", "fonts held out of training, every syllable on a 400x400 canvas, top-1 / top-5",
+         lambda f: "; ".join(f"{name.rsplit('.', 1)[0]} {pct(r['onnx']['top1'])} / {pct(r['onnx']['top5'])}"
+                             for name, r in f["fonts"].items()), "", None),
+        ("hangul_accuracy-hangul", "real PHD08 가 (all 2,187 samples through the converter's preprocessing)",
+         lambda f: pct(f["phd08_ga_onnx"]["top1"]), ">= 99.5%", lambda f: f["phd08_ga_onnx"]["top1"] >= 0.995),
+        ("hangul_accuracy-hangul", "ONNX and Keras engines on the same inputs: largest difference (fonts, 가)",
+         lambda f: f"{hangul_gap(f):.2f} points", "<= 0.05 points", lambda f: hangul_gap(f) <= 0.05),
+        *latency_rows("hangul", 2.0, 40),
+    ],
+}
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def table() -> str:
+    lines = ["| what | measured | target | by |", "| --- | --- | --- | --- |"]
+    sources = {}
+    for section, rows in ROWS.items():
+        lines.append(f"| **{section}** | | | |")
+        for name, what, value, target, met in rows:
+            result = load(name)
+            if result is None:
+                lines.append(f"| {what} | not measured yet | {target} | `{name}` |")
+                continue
+            sources[name] = result
+            f = result["figures"]
+            try:
+                shown = value(f)
+            except KeyError:  # an older result without this figure
+                shown = "not measured in the latest run"
+                met = None
+            verdict = "" if met is None or shown.startswith("not") else (" (met)" if met(f) else " (**not met**)")
+            lines.append(f"| {what} | {shown} | {target}{verdict} | [{list(sources).index(name) + 1}] |")
+    lines.append("")
+    for k, (name, result) in enumerate(sources.items(), 1):
+        lines.append(f"[{k}] `{result['command']}` at {result['commit']}, {result['date'][:10]}, "
+                     f"{result['cores']} cores of an {result['cpu']} (`benchmarks/results/{name}.json`)  ")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="only say whether README.md is up to date")
+    args = ap.parse_args()
+    text = README.read_text(encoding="utf-8")
+    block = re.compile(re.escape(START) + r"\n.*?" + re.escape(END), re.S)
+    if not block.search(text):
+        print(f"error: README.md has no {START} ... {END} block", file=sys.stderr)
+        return 2
+    new = block.sub(lambda _: f"{START}\n{table()}{END}", text)
+    if args.check:
+        print("README.md's figures are up to date" if new == text else "README.md's figures are out of date")
+        return 0 if new == text else 1
+    README.write_text(new, encoding="utf-8")
+    print("README.md's figures table written from benchmarks/results/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
