@@ -304,7 +304,7 @@ def main(argv=None) -> int:
                          max(1, args.workers), args.strict, args.overwrite)
     except Malformed as e:
         print(f"error: {e} (--strict)", file=sys.stderr)
-        return 1
+        return 2
     except (ValueError, FileExistsError, re.error, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -7,16 +7,22 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parents[1]
+DIGIT_MODEL = ROOT / "models" / "mnist.h5"
+# The full data, beside the repository: only the checks whose point is the full data use it.
 SHARED = ROOT.parent / "shared" / "data"
 MNIST_DIR = SHARED / "mnist"
-STROKES = SHARED / "strokes" / "pendigits-train.ndjson.gz"
-DIGIT_MODEL = ROOT / "models" / "mnist.h5"
+# Small real cuts of it, committed (tests/data/README.md): everything else runs on any clone.
+FIXTURES = ROOT / "tests" / "data"
+MNIST_500 = FIXTURES / "mnist"  # the first 500 train and 500 test digits, idx.gz as the real files
+GA_30 = FIXTURES / "phd08" / "가.txt"  # 30 samples of the real 가.txt, CRLF kept
+STROKES_200 = FIXTURES / "strokes" / "pendigits-train.ndjson.gz"  # 200 digits of writers 1, 2, 29, 30
 
 
 def need(path: Path) -> Path:
-    """Skip where a data file or trained model is not there; CI has both, so it fails there."""
+    """Skip where a full-data file (or a trained model) is not there; CI has them, so it fails there."""
     if not path.exists():
-        message = f"{path} not found (shared data sits beside the repository; models/ is committed)"
+        message = (f"{path} not found: a full-data check (the full data sits beside the repository, "
+                   "in ../shared/data; models/ is committed)")
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -32,7 +38,7 @@ def digit_model():
 @pytest.fixture(scope="session")
 def pendigits():
     from data_tools.strokes import load_strokes
-    return load_strokes(need(STROKES))
+    return load_strokes(STROKES_200)
 
 
 def save_tiny_model(path, input_shape=(28, 28, 1), outputs=10, softmax=True, functional=False):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MNIST_DIR, ROOT, need
+from tests.conftest import MNIST_500, ROOT, STROKES_200
 
 NOTEBOOKS = {"digits": ROOT / "train" / "digits.ipynb", "hangul": ROOT / "train" / "hangul.ipynb"}
 
@@ -40,10 +40,15 @@ def test_notebook_is_valid_with_outputs_cleared(name):
 
 def test_digits_notebook_trains_on_tiny_data(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    env = run("digits", {"EPOCHS": 1, "COPIES": 0, "STRATEGY": "default", "MNIST": str(need(MNIST_DIR)),
-                         "EXTRA": ["--limit", "240", "--strokes", "none"]})
+    env = run("digits", {"EPOCHS": 1, "COPIES": 0, "STRATEGY": "default", "MNIST": str(MNIST_500),
+                         "STROKES": str(STROKES_200),
+                         "EXTRA": ["--limit", "240", "--stroke-writers", "2", "--stroke-copies", "1"]})
     assert Path(env["OUT"]).is_file() and Path(env["OUT"]).parent == Path("drawpad_runs")
     assert "true -> guess" in capsys.readouterr().out
+    from drawpad.model_card import read_card
+    card = read_card(env["OUT"])  # pen strokes of writers 1 and 2 (half the fixture's 200), replayed once
+    assert "+ 100 replays of pendigits writers 1-2" in card["trained_on"] and card["pendigits_writers_seen"] == 2
+    assert card["command"].startswith("python -m train.digits --out drawpad_runs/mnist.h5 ")
 
 
 def test_hangul_notebook_synthesizes_converts_and_trains_on_tiny_data(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import pytest
 
 from data_tools import phd08
 from data_tools.phd08 import Malformed, convert, main, read_samples
-from tests.conftest import SHARED, need
+from tests.conftest import GA_30, SHARED, need
 
 GA = SHARED / "phd08" / "가.txt"
 PATTERN = "[A-Z0-9]+_[0-2]_0_2_1_[0-2]"
@@ -30,24 +30,31 @@ def dump(path, text, crlf=False):
 @pytest.fixture(scope="module")
 def ga_pattern(tmp_path_factory):
     src = tmp_path_factory.mktemp("ga")
-    (src / "가.txt").symlink_to(need(GA))
+    (src / "가.txt").symlink_to(GA_30)
     out = tmp_path_factory.mktemp("out") / "ga"
     result = convert(src, out, pattern=PATTERN, progress=False)
     return result, out
 
 
-def test_original_pattern_selects_81_samples_of_ga(ga_pattern):
+def test_the_fixture_is_real_crlf_phd08():
+    raw = GA_30.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n") > 0 and raw.endswith(b"\r\n\r\n")
+    assert len(list(read_samples(GA_30, None, pytest.fail))) == 30
+
+
+def test_original_pattern_selects_its_samples_of_ga(ga_pattern):
     result, out = ga_pattern
-    assert result.samples == 81 and result.problems == []
+    # 27 of the fixture's 30 match: each font at each size, slants 0-2 (the full file has 81)
+    assert result.samples == 27 and result.problems == []
     images = np.load(out / "images.npy")
     labels = np.load(out / "labels.npy")
-    assert images.shape == (81, 60, 60) and images.dtype == np.uint8
+    assert images.shape == (27, 60, 60) and images.dtype == np.uint8
     assert set(labels) == {0}  # 가 is 0 under ksx1001
     names = (out / "labels.txt").read_text(encoding="utf-8").split()
     assert len(names) == 2350 and names[0] == "가"
     with open(out / "samples.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 81
+    assert len(rows) == 27
     assert {r["font"] for r in rows} == set("B D G H1 H2 M N S Y".split())
     assert {r["size"] for r in rows} == {"0", "1", "2"} and {r["slant"] for r in rows} == {"0", "1", "2"}
     assert all(re.fullmatch(PATTERN, r["name"]) and r["name"] == "_".join(
@@ -60,12 +67,27 @@ def test_original_pattern_selects_81_samples_of_ga(ga_pattern):
         assert img[0, 0] == 0
 
 
-def test_every_sample_of_ga_and_present_labels(tmp_path):
+def test_present_labels_without_a_pattern_take_every_sample(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "가.txt").symlink_to(GA_30)
+    result = convert(tmp_path / "in", tmp_path / "out", labels="present", progress=False)
+    assert result.samples == 30 and result.problems == []
+    assert (tmp_path / "out" / "labels.txt").read_text(encoding="utf-8") == "가\n"
+    assert np.load(tmp_path / "out" / "images.npy").shape == (30, 60, 60)
+
+
+def test_full_data_every_sample_of_ga(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "가.txt").symlink_to(need(GA))
     result = convert(tmp_path / "in", tmp_path / "out", labels="present", progress=False)
-    assert result.samples == 2187
+    assert result.samples == 2187 and result.problems == []
     assert (tmp_path / "out" / "labels.txt").read_text(encoding="utf-8") == "가\n"
+    with open(tmp_path / "out" / "samples.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(bool(re.fullmatch(PATTERN, r["name"])) for r in rows) == 81  # what the original project kept
+    assert {r["font"] for r in rows} == set("B D G H1 H2 M N S Y".split())
+    for field in ("size", "copy", "resolution", "threshold", "slant"):
+        assert {r[field] for r in rows} == {"0", "1", "2"}, field
 
 
 def test_crlf_and_lf_parse_the_same(tmp_path):
@@ -106,6 +128,14 @@ def test_malformed_samples_are_reported_skipped_and_counted(tmp_path, bad, messa
     with pytest.raises(Malformed, match=re.escape(message)):
         convert(tmp_path / "in", tmp_path / "strict", strict=True, progress=False)
     assert not (tmp_path / "strict").exists()
+
+
+def test_strict_stops_at_a_malformed_sample_with_status_2(tmp_path, capsys):
+    dump(tmp_path / "in" / "가.txt", sample("S_0_0_0_0_1", GOOD) + "S_1\n2 2\n01\n\n")
+    assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--strict"]) == 2
+    [err] = capsys.readouterr().err.splitlines()
+    assert err.startswith("error: ") and "row 2 is blank" in err and err.endswith("(--strict)")
+    assert not (tmp_path / "o").exists()
 
 
 def test_empty_file_and_unknown_syllable_are_reported(tmp_path):
@@ -188,7 +218,7 @@ def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatc
 def test_cli_errors_and_preview(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "o"), "--pattern", "("]) == 2
-    assert main(["--data-dir", str(need(SHARED / "phd08")), "--out", str(tmp_path / "o"),
+    assert main(["--data-dir", str(GA_30.parent), "--out", str(tmp_path / "o"),
                  "--labels", str(tmp_path / "no-labels.txt")]) == 2
     err = capsys.readouterr().err
     assert "no such folder" in err and "error:" in err and "Traceback" not in err

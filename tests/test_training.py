@@ -1,13 +1,16 @@
 """The training code path on tiny data: model, card, curve, confusions, resume."""
 import csv
 import json
+import re
+import shlex
+import subprocess
 
 import keras
 import numpy as np
 import pytest
 
 from drawpad import Recognizer
-from tests.conftest import MNIST_DIR, need
+from tests.conftest import MNIST_500, ROOT
 
 
 class StopAt(keras.callbacks.Callback):
@@ -82,11 +85,19 @@ def test_early_stopping_waits_for_the_second_half_of_the_schedule(tmp_path):
 def test_digit_training_writes_a_loadable_model_with_card_curve_and_confusions(tmp_path):
     from train.digits import main
     out = tmp_path / "digits.h5"
-    assert main(["--mnist", str(need(MNIST_DIR)), "--out", str(out), "--limit", "240",
-                 "--epochs", "1", "--copies", "0", "--strokes", "none", "--strategy", "default"]) == 0
+    args = ["--mnist", str(MNIST_500), "--out", str(out), "--limit", "240",
+            "--epochs", "1", "--copies", "0", "--strokes", "none", "--strategy", "default"]
+    assert main(args) == 0
     rec = Recognizer.from_file(out)
     assert rec.labels == list("0123456789") and rec.spec.size == 28
     assert 0 <= rec.card["test_accuracy"] <= 1 and rec.card["preprocessing"]["box"] == 20
+    assert rec.card["test_data"] == "MNIST test (500 digits) through drawpad.preprocess"
+    # what made it: the command that reproduces it and the checkout's commit
+    assert rec.card["command"] == shlex.join(["python", "-m", "train.digits", *args])
+    assert shlex.split(rec.card["command"])[3:] == args
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    assert head and re.fullmatch(re.escape(head) + r"(\+dirty)?", rec.card["commit"]), rec.card["commit"]
     assert (tmp_path / "digits.curve.png").stat().st_size > 1000
     assert "true -> guess" in (tmp_path / "digits.confusions.txt").read_text()
     assert not (tmp_path / "digits.backup").exists()  # finished: the next run starts fresh
@@ -97,35 +108,77 @@ def test_digit_training_reports_bad_data_in_one_line_before_any_work(tmp_path, c
     out = tmp_path / "digits.h5"
     broken = tmp_path / "strokes.ndjson"
     broken.write_text('{"label": "1", "strokes": [[[0, 0], [0, 9]]]}\n{"label": \n')
-    for bad, where in [(["--mnist", str(tmp_path / "none")], "none: expected a folder"),
+    for bad, where in [(["--mnist", str(tmp_path / "none"), "--strokes", "none"], "none: expected a folder"),
                        (["--strokes", str(tmp_path / "no.ndjson")], "no.ndjson: cannot read"),
                        (["--strokes", str(broken)], "strokes.ndjson:2: not a JSON object")]:
-        args = ["--mnist", str(need(MNIST_DIR)), "--out", str(out), "--epochs", "1"] + bad
+        args = ["--mnist", str(MNIST_500), "--out", str(out), "--epochs", "1"] + bad
         assert main(args) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ") and where in err[0], err
     assert not out.exists()
 
 
+def test_digit_training_refuses_to_run_without_pen_strokes_unless_told_none(tmp_path, monkeypatch, capsys):
+    import train.digits
+    out = tmp_path / "digits.h5"
+    monkeypatch.setattr(train.digits, "LOCAL_STROKES", [tmp_path / "no" / "pendigits-train.ndjson.gz"])
+    assert train.digits.main(["--mnist", str(MNIST_500), "--out", str(out), "--epochs", "1"]) == 2
+    captured = capsys.readouterr()
+    [err] = captured.err.strip().splitlines()
+    assert err.startswith("error: no pen strokes") and "--strokes none" in err and "pendigits-train" in err
+    assert captured.out == "" and not out.exists()  # refused before anything else
+    # where the local copy is found it is the default (this one is broken, so the error names it)
+    broken = tmp_path / "broken.ndjson"
+    broken.write_text('{"label": \n')
+    monkeypatch.setattr(train.digits, "LOCAL_STROKES", [tmp_path / "no.ndjson", broken])
+    assert train.digits.main(["--mnist", str(MNIST_500), "--out", str(out), "--epochs", "1"]) == 2
+    assert f"error: {broken}:1: not a JSON object" in capsys.readouterr().err and not out.exists()
+
+
+def test_git_commit_is_the_checkouts_short_head_dirty_only_for_tracked_changes(tmp_path):
+    from train.common import git_commit, provenance
+    assert git_commit(tmp_path) is None  # not a checkout: an installed package
+    repo = tmp_path / "repo"
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.txt").write_text("a")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "a"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert git_commit(repo) == head
+    (repo / "new.txt").write_text("untracked files are not the model's code")
+    assert git_commit(repo) == head
+    (repo / "a.txt").write_text("b")
+    assert git_commit(repo) == head + "+dirty"
+    (repo / "sub").mkdir()
+    assert git_commit(repo / "sub") is None  # inside a checkout but not its top: not this project's
+    made = provenance("train.digits", ["--out", "my models/m.h5", "--seed", 3])
+    assert made["command"] == "python -m train.digits --out 'my models/m.h5' --seed 3"
+
+
 def test_digit_training_averages_with_an_earlier_model_of_the_same_input_only(tmp_path, capsys):
     from data_tools.mnist import load_mnist
     from drawpad.model_card import read_card, write_card
+    from drawpad.preprocess import DIGITS_SPEC
     from train.common import members_of
-    from train.digits import SPEC, main
-    quick = ["--mnist", str(need(MNIST_DIR)), "--limit", "240", "--epochs", "1", "--copies", "0",
+    from train.digits import main
+    quick = ["--mnist", str(MNIST_500), "--limit", "240", "--epochs", "1", "--copies", "0",
              "--strokes", "none", "--strategy", "default"]
     model = tmp_path / "digits.h5"
     assert main(quick + ["--out", str(model)]) == 0
-    _, (digits, _) = load_mnist(need(MNIST_DIR))
+    _, (digits, _) = load_mnist(MNIST_500)
     x = np.stack([Recognizer.from_file(model).prepare(255 - d) for d in digits[:20]])
     first = Recognizer.from_file(model).probabilities(x)
     # averaged in place, as the README does
     assert main(quick + ["--out", str(model), "--seed", "1", "--average-with", str(model)]) == 0
 
     rec = Recognizer.from_file(model)
-    members, cards = members_of(model, rec.labels, SPEC)  # a saved mean gives its members back
+    members, cards = members_of(model, rec.labels, DIGITS_SPEC)  # a saved mean gives its members back
     assert len(members) == 2 and len(rec.card["members"]) == 2
     assert [c["trained_on"].endswith(f"seed {s}, 1 epoch") for c, s in zip(cards, (0, 1))] == [True, True]
+    second = quick + ["--out", str(model), "--seed", "1", "--average-with", str(model)]
+    assert [shlex.split(c["command"])[3:] for c in cards] == [quick + ["--out", str(model)], second]
+    assert rec.card["command"] == shlex.join(["python", "-m", "train.digits", *second])
     assert all(0 <= c["test_accuracy"] <= 1 for c in [rec.card, *cards])
     alone = [m.predict_on_batch(x[..., None] / np.float32(255)) for m in members]
     np.testing.assert_allclose(alone[0], first, atol=1e-5)  # the first model, unchanged
@@ -186,6 +239,8 @@ def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels
     np.testing.assert_allclose(kernel(), before, atol=1e-6)
     card = Recognizer.from_file(model).card
     assert card["trained_on"] == "36 samples from data, starting from hangul.h5 (36 samples from data)"
+    assert card["command"] == shlex.join(["python", "-m", "train.hangul", *common, "--out", str(model),
+                                          "--init", str(model), "--lr", "1e-9"])
     assert card["held_out_fonts"] == ["Kept.ttf"]  # still never seen, so still the test fonts
     assert "note" not in capsys.readouterr().out
 
@@ -236,6 +291,11 @@ def test_average_puts_trained_models_into_one_mean_of_same_labels_only(tmp_path,
 
     rec = Recognizer.from_file(mean)
     np.testing.assert_allclose(rec.probabilities(x), (pa + pb) / 2, atol=1e-5)
+    assert rec.card["command"] == shlex.join(["python", "-m", "train.average", str(a), str(b), "--out", str(mean)])
+    assert [m["command"] for m in rec.card["members"]] == [
+        shlex.join(["python", "-m", "train.hangul", *common, "--out", str(a), "--held-out-fonts", "A.ttf", "B.ttf"]),
+        shlex.join(["python", "-m", "train.hangul", *common, "--out", str(b), "--seed", "1",
+                    "--held-out-fonts", "B.ttf", "C.ttf"])]
     assert rec.labels == ["가", "나", "다"] and rec.card["held_out_fonts"] == ["B.ttf"]
     assert [m["held_out_fonts"] for m in rec.card["members"]] == [["A.ttf", "B.ttf"], ["B.ttf", "C.ttf"]]
     # a mean given as a member adds its members, each weighing the same; --out may be an input

@@ -16,8 +16,10 @@ import sys
 from pathlib import Path
 
 from drawpad.errors import ModelError
+from train.interrupt import interruptible
 
 
+@interruptible
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="+", type=Path, metavar="MODEL", help="two or more .h5 models")
@@ -27,10 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("a mean needs two models or more")
 
     from drawpad import Recognizer
-    from train.common import averaged, mean_card, members_of, save_model
+    from train.common import averaged, mean_card, members_of, provenance, save_model
+    made_by = provenance("train.average", argv)
 
     try:  # all read before --out, which may be one of them, is replaced
-        first = Recognizer.from_file(args.models[0])
+        first = Recognizer.from_file(args.models[0], engine="keras")  # its Keras model's name and input
         members, cards = [], []
         for path in args.models:
             models, model_cards = members_of(path, first.labels, first.spec)
@@ -40,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     card = mean_card({"name": first.card.get("name", first.model.name), "labels": first.labels,
-                      "preprocessing": first.spec.to_dict(), "input_shape": list(first.model.input_shape[1:])},
-                     cards)
+                      "preprocessing": first.spec.to_dict(), "input_shape": list(first.model.input_shape[1:]),
+                      **made_by}, cards)
     out = save_model(averaged(members), args.out, card)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): the mean of {len(members)} models")
     return 0

@@ -1,14 +1,17 @@
 """Pieces every training script shares: parallel preprocessing, the training
 loop (strategy, tf.data input, resumable backups, best-model keeping) and
-saving a model with its card.
+saving a model with its card (and the command and commit that made it).
 """
 from __future__ import annotations
 
 import datetime
 import json
 import os
+import shlex
 import shutil
 import signal
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -17,6 +20,8 @@ import numpy as np
 
 from drawpad.model_card import write_card
 from train.interrupt import TrainingInterrupted, finished_epochs
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout, where train/ is not installed
 
 
 def parallel_map(fn, items, seed=None, workers: int | None = None, chunks: int = 64) -> np.ndarray:
@@ -37,8 +42,38 @@ def parallel_map(fn, items, seed=None, workers: int | None = None, chunks: int =
         pool.shutdown(cancel_futures=True)  # interrupted: drop the chunks not started yet
 
 
+def git_commit(folder: str | Path = ROOT) -> str | None:
+    """The short commit `folder`'s git checkout is at, "+dirty" if a tracked file is changed;
+    None where `folder` is not the top of a checkout (an installed package) or git is missing."""
+    folder = Path(folder).resolve()
+
+    def git(*args) -> str:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                              check=True, timeout=30).stdout.strip()
+    try:
+        # not a checkout further up (site-packages inside some repository's virtualenv)
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != folder:
+            return None
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(module: str, argv: list[str] | None) -> dict:
+    """The card's `command` (what reproduces the model: `module` run with these arguments,
+    shell-quoted; sys.argv's when argv is None, as main(None) parses) and `commit` (git_commit).
+    Taken when training starts: the checkout may change while it runs."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    return {"command": shlex.join(["python", "-m", module, *argv]), "commit": git_commit()}
+
+
 def save_model(model, path: str | Path, card: dict) -> Path:
-    """Write the .h5 under a temporary name, add its card, then rename: never a half-written model."""
+    """Write the .h5 under a temporary name, add its card, then rename: never a half-written model.
+    The card must say what made the model (provenance)."""
+    missing = {"command", "commit"} - set(card)
+    if missing:
+        raise ValueError(f"a model card needs {', '.join(sorted(missing))} (train.common.provenance)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.h5")
@@ -78,7 +113,7 @@ def members_of(path: str | Path, labels: list[str], spec) -> tuple[list, list[di
     from drawpad import Recognizer
     from drawpad.errors import ModelError
 
-    rec = Recognizer.from_file(path)
+    rec = Recognizer.from_file(path, engine="keras")  # the Keras model itself, to average
     if rec.labels != labels:
         raise ModelError(f"{path}: its labels are not this model's (in the same order), "
                          "so it cannot be averaged with it")

@@ -7,6 +7,8 @@
 Every image, training and test, goes through drawpad's own preprocessing, so
 the model sees exactly what the pad will show it. Without --mnist it uses
 local files it can find, else keras.datasets.mnist (downloads, as in Colab).
+Without --strokes it uses the local pendigits copy, and refuses to run if there
+is none: `--strokes none` trains on MNIST alone (new writers are then read worse).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from drawpad.preprocess import DIGITS_SPEC
 from drawpad.preprocess import Preprocessing, preprocess
 from train.augment import augment
 from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map,
-                          predict_classes, right_answers)
+                          predict_classes, provenance, right_answers)
 from train.interrupt import interruptible
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
@@ -118,7 +120,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--copies", type=int, default=1, help="augmented copies of each training digit (default %(default)s)")
     ap.add_argument("--strokes", help="pendigits ndjson(.gz) of real pen strokes to train on too "
-                    "(default: the local copy if found; 'none' to skip)")
+                    "(default: the local copy, ../shared/data/strokes/pendigits-train.ndjson.gz; "
+                    "without one it refuses to run. 'none': MNIST alone, and new writers are read worse)")
     ap.add_argument("--stroke-writers", type=int, default=30,
                     help="train on pendigits writers 1..N (all 30 by default: more writers generalize better); "
                          "with fewer, benchmarks/pad_accuracy.py also measures the unseen ones (default %(default)s)")
@@ -137,6 +140,13 @@ def main(argv=None) -> int:
                          "probabilities, which makes fewer mistakes than either alone")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    made_by = provenance("train.digits", argv)
+    strokes = (None if args.strokes == "none"
+               else args.strokes or next((str(p) for p in LOCAL_STROKES if p.is_file()), None))
+    if args.strokes is None and strokes is None:  # not silently: without them new writers read worse
+        print(f"error: no pen strokes ({' nor '.join(map(str, LOCAL_STROKES))} found): give --strokes FILE "
+              "(pendigits ndjson), or --strokes none to train on MNIST alone", file=sys.stderr)
+        return 2
 
     import keras
 
@@ -150,8 +160,6 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     source = args.mnist or next((str(p) for p in LOCAL_MNIST if p.is_dir()), None)
     print(f"data: {source or 'keras.datasets.mnist (download)'}", flush=True)
-    strokes = (None if args.strokes == "none"
-               else args.strokes or next((str(p) for p in LOCAL_STROKES if p.is_file()), None))
     print(f"pen strokes: {strokes or 'none'}", flush=True)
     try:  # both now, not after minutes of preprocessing
         (x_train, y_train), (x_test, y_test) = load_mnist(source)
@@ -204,11 +212,13 @@ def main(argv=None) -> int:
         "test_data": f"MNIST test ({len(x_test)} digits) through drawpad.preprocess",
         "test_accuracy": test_accuracy(model),
         "train_seconds": round(time.time() - t0),
+        **made_by,
     }
     if members:
         print(f"MNIST test accuracy of the new model alone: {card['test_accuracy']:.4f}", flush=True)
         model, card = mean_with(members, member_cards, model, card,
-                                ("trained_on", "pendigits_writers_seen", "test_accuracy", "train_seconds"))
+                                ("trained_on", "pendigits_writers_seen", "test_accuracy", "train_seconds",
+                                 "command", "commit"))
         card.update(test_accuracy=test_accuracy(model))
     print(f"MNIST test accuracy through drawpad preprocessing: {card['test_accuracy']:.4f}", flush=True)
 

@@ -112,7 +112,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    from train.common import confusions, finish, fit, inked_rows, mean_with, members_of, predict_classes
+    from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, predict_classes,
+                              provenance)
+    made_by = provenance("train.hangul", argv)
 
     try:
         images, labels, names, spec = load(args.data)
@@ -157,11 +159,13 @@ def main(argv=None) -> int:
         # a fine-tuned model keeps its start's test fonts unless told otherwise
         "held_out_fonts": args.held_out_fonts or init_card.get("held_out_fonts", []),
         "train_seconds": round(time.time() - t0),
+        **made_by,
     }
     if members:
         print(f"validation accuracy of the new model alone: {card['val_accuracy']:.4f}", flush=True)
         model, card = mean_with(members, member_cards, model, card,
-                                ("trained_on", "val_accuracy", "held_out_fonts", "train_seconds"))
+                                ("trained_on", "val_accuracy", "held_out_fonts", "train_seconds",
+                                 "command", "commit"))
         val_pred = predict_classes(model, images[val])
         card.update(val_accuracy=val_accuracy(val_pred))
     out, curve, confused = finish(model, args.out, card, backup, confusions(labels[val], val_pred, names))
