@@ -11,25 +11,12 @@ import numpy as np
 
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import sidecar_labels
+from drawpad.model_files import models_dirs, resolve_model, shipped_dir
 from drawpad.conversion import print_notice
 from drawpad.recognizer import format_line
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = "mnist"
 HANGUL_MODEL = "hangul"
-
-
-def resolve_model(name: str) -> Path:
-    """A path to an .h5, or the short name of a model in models/ ("mnist", "hangul")."""
-    path = Path(name)
-    if path.is_file():
-        return path
-    shipped = MODELS_DIR / f"{name}.h5"
-    if shipped.is_file():
-        return shipped
-    known = sorted(p.stem for p in MODELS_DIR.glob("*.h5"))
-    raise DrawpadError(f"{name}: no such model file, and no models/{name}.h5 "
-                       f"(shipped models: {', '.join(known) or 'none'})")
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -91,29 +78,38 @@ def recognize_files(rec, files, top: int, as_json: bool) -> int:
     return 1 if failed else 0
 
 
-def list_models(folder: Path = MODELS_DIR) -> int:
-    """One block per .h5 in models/: what its card says, without loading the model."""
+def list_models(folders: Path | list[Path] | None = None) -> int:
+    """Every model folder, in lookup order (drawpad.model_files), and one line per .h5 in it:
+    what its card says, without loading the model."""
     from drawpad.model_card import read_card
 
-    files = sorted(folder.glob("*.h5"))
-    if not files:
-        print(f"no models in {folder}: train one (python -m train.digits) or drop an .h5 there")
-    for path in files:
-        try:
-            card = read_card(path) or {}
-        except DrawpadError as e:
-            print(f"{path.stem}: {e}")
-            continue
-        sidecar = sidecar_labels(path)
-        labels = (f"{len(card['labels'])} labels" if card.get("labels")
-                  else f"labels from {sidecar.name}" if sidecar.is_file() else "labels by rule")
-        acc = next((f"{k.replace('_', ' ')} {card[k]:.2%}" for k in ("test_accuracy", "val_accuracy")
-                    if isinstance(card.get(k), (int, float))), "accuracy unknown")
-        shape = "x".join(map(str, card["input_shape"])) if card.get("input_shape") else "input from model"
-        print(f"{path.stem}: {path.name}, {path.stat().st_size / 1e6:.1f} MB, {labels}, input {shape}, "
-              f"{acc}" + ("" if card else " (no model card)"))
-        if card.get("trained_on"):
-            print(f"    data: {card['trained_on']}")
+    folders = models_dirs() if folders is None else [folders] if isinstance(folders, Path) else folders
+    if not folders:
+        print("no model folders: put .h5 files in ./models or in a folder named by $DRAWPAD_MODELS")
+    shipped, first = shipped_dir().resolve(), {}
+    for folder in folders:
+        files = sorted(folder.glob("*.h5"))
+        print(f"{folder}" + (" (the shipped models)" if folder.resolve() == shipped else "") + ":")
+        if not files:
+            print(f"  no models in {folder}: train one (python -m train.digits) or drop an .h5 there")
+        for path in files:
+            hidden = f" (--model {path.stem} finds the one in {first[path.stem]})" if path.stem in first else ""
+            first.setdefault(path.stem, folder)
+            try:
+                card = read_card(path) or {}
+            except DrawpadError as e:
+                print(f"  {path.stem}: {e}{hidden}")
+                continue
+            sidecar = sidecar_labels(path)
+            labels = (f"{len(card['labels'])} labels" if card.get("labels")
+                      else f"labels from {sidecar.name}" if sidecar.is_file() else "labels by rule")
+            acc = next((f"{k.replace('_', ' ')} {card[k]:.2%}" for k in ("test_accuracy", "val_accuracy")
+                        if isinstance(card.get(k), (int, float))), "accuracy unknown")
+            shape = "x".join(map(str, card["input_shape"])) if card.get("input_shape") else "input from model"
+            print(f"  {path.stem}: {path.name}, {path.stat().st_size / 1e6:.1f} MB, {labels}, input {shape}, "
+                  f"{acc}" + ("" if card else " (no model card)") + hidden)
+            if card.get("trained_on"):
+                print(f"      data: {card['trained_on']}")
     return 0
 
 
@@ -125,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "delete, C clear, Z undo, L live mode, M switch digits/Hangul, Q/ESC quit "
                     "(the composed text is printed on exit).")
     ap.add_argument("--model", default=DEFAULT_MODEL,
-                    help="short name of a model in models/ (mnist, hangul) or a path to any "
-                         ".h5 (default: %(default)s)")
+                    help="short name of a model (mnist, hangul), looked up in $DRAWPAD_MODELS, ./models, "
+                         "then the shipped models; or a path to any .h5 (default: %(default)s)")
     ap.add_argument("--labels", help="labels file (one per line, or a JSON list) overriding "
                                      "the model card's")
     ap.add_argument("--ink", choices=["light", "dark"],
@@ -141,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--engine", choices=["onnx", "keras"], default="onnx",
                     help="onnx: ONNX Runtime, converting an .h5 once on its first use (fast start, "
                          "no TensorFlow); keras: run the .h5 on Keras (default: %(default)s)")
-    ap.add_argument("--list", action="store_true", help="list the models in models/ with their cards")
+    ap.add_argument("--list", action="store_true",
+                    help="list the models of every model folder, in lookup order, with their cards")
     ap.add_argument("--top", type=int,
                     help="how many guesses to show (default: 3 for digits, 5 for Hangul)")
     return ap

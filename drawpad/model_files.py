@@ -1,0 +1,58 @@
+"""Where a model's short name is looked up: `--model mnist` is the first `mnist.h5` in
+models_dirs(), which are, in this order:
+
+1. the folders in $DRAWPAD_MODELS (several: separated by os.pathsep, ":" on Linux),
+2. ./models in the current folder,
+3. the models shipped with drawpad: installed inside the package by `pip install .`;
+   in a checkout or an editable install, the checkout's models/.
+
+A name that is an existing file, or has a folder in it, is a path and nothing else.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from drawpad.errors import ModelError
+
+ENV = "DRAWPAD_MODELS"
+
+
+def shipped_dir() -> Path:
+    """The models that came with drawpad."""
+    package = Path(__file__).resolve().parent
+    installed = package / "models"  # pip install . (pyproject maps models/ to drawpad.models)
+    return installed if installed.is_dir() else package.parent / "models"
+
+
+def models_dirs() -> list[Path]:
+    """The existing model folders, in lookup order, each once."""
+    candidates = [Path(p).absolute() for p in os.environ.get(ENV, "").split(os.pathsep) if p]
+    candidates += [Path.cwd() / "models", shipped_dir()]
+    found, seen = [], set()
+    for folder in candidates:
+        key = folder.resolve()
+        if folder.is_dir() and key not in seen:
+            seen.add(key)
+            found.append(folder)
+    return found
+
+
+def resolve_model(name: str | Path) -> Path:
+    """A path to a model file, or the short name of one in models_dirs() ("mnist", "hangul")."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if path.name != str(name):  # a path, not a short name
+        raise ModelError(f"{name}: no such model file")
+    folders = models_dirs()
+    file = path.name if path.suffix == ".h5" else f"{path.name}.h5"
+    for folder in folders:
+        if (folder / file).is_file():
+            return folder / file
+    shipped = shipped_dir().resolve()
+    where = ", ".join(f"{f} (the shipped models)" if f.resolve() == shipped else str(f)
+                      for f in folders) or "no model folder"
+    known = sorted({p.stem for f in folders for p in f.glob("*.h5")})
+    raise ModelError(f"{name}: no such model file, and no {file} in {where}; "
+                     f"models there: {', '.join(known) or 'none'} (${ENV}, then ./models, then the shipped models)")
