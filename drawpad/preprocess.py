@@ -10,10 +10,10 @@ so the model sees the same kind of image in both (no train/serve skew).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
-from skimage.morphology import skeletonize
 
 from drawpad.errors import ImageError
 
@@ -27,6 +27,10 @@ MAX_SIDE = 1600
 WORK_SIDE = 56
 # Ink whose thickest point is this fraction of its length is a dot, not a stroke.
 DOT_RATIO = 0.75
+# Two Otsu thresholds whose between-class variances are this close (relative) are a
+# tie to within rounding; see otsu_threshold.
+OTSU_TIE = 1e-9
+LEVELS = np.arange(256, dtype=np.float64)  # the grey levels, for sums over a histogram
 
 
 @dataclass(frozen=True)
@@ -80,20 +84,73 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def otsu_threshold(hist: np.ndarray, lo: int, hi: int) -> int | None:
+    """The threshold OpenCV's THRESH_OTSU picks for an image with this 256-bin
+    histogram (darkest level lo, brightest hi), or None where it cannot be told here.
+
+    Otsu maximizes the between-class variance q1 q2 (mu1 - mu2)^2, which is
+    (s n - c total)^2 / (c (n - c)) / n^2 for c pixels of level sum s at or below
+    the threshold, out of n of level sum `total`. Only thresholds lo..hi-1 leave
+    pixels on both sides; for those OpenCV's rule that skips a class below
+    FLT_EPSILON of the pixels never applies (one pixel of an image of at most
+    MAX_SIDE^2 is more). OpenCV rounds otherwise (it goes through Intel IPP) and
+    breaks exact ties its own way, so where thresholds that split the pixels
+    differently come within OTSU_TIE of the best, None leaves the choice to it.
+    Thresholds with no pixel between them give the same mask: no tie.
+    """
+    h = hist[lo:hi]
+    c = np.add.accumulate(h)
+    s = np.add.accumulate(h * LEVELS[lo:hi])
+    n = hist.sum()
+    d = s * n - c * (hist @ LEVELS)  # integers below 2^53: exact
+    sigma = d * d / (c * (n - c))
+    best = sigma.argmax()
+    tied = c[sigma >= sigma[best] * (1 - OTSU_TIE)]
+    return lo + int(best) if tied[0] == tied[-1] else None
+
+
+def _span(flags: np.ndarray) -> tuple[int, int]:
+    """First index of a True and one past the last."""
+    return int(flags.argmax()), len(flags) - int(flags[::-1].argmax())
+
+
+def _darker_box(gray: np.ndarray, hi: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of the pixels darker than hi, the brightest level.
+
+    A row or column all at hi sums to hi times its length; two passes of sums
+    take half the time of boundingRect's search.
+    """
+    y, y_end = _span(cv2.reduce(gray, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() < hi * gray.shape[1])
+    band = gray[y:y_end]
+    x, x_end = _span(cv2.reduce(band, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() < hi * len(band))
+    return x, y, x_end - x, y_end - y
+
+
 def ink_mask(image: np.ndarray) -> np.ndarray:
-    """Dark ink on light paper -> 0/255 mask of the ink (Otsu threshold)."""
+    """Dark ink on light paper -> 0/255 mask of the ink (Otsu threshold), cropped to the ink."""
     gray = to_gray(image)
     if max(gray.shape) > MAX_SIDE:
         scale = MAX_SIDE / max(gray.shape)
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    lo, hi = int(gray.min()), int(gray.max())
+    lo, hi, _, _ = cv2.minMaxLoc(gray)
+    lo, hi = int(lo), int(hi)
     if hi - lo < 32:  # no contrast: blank paper or solid ink
         raise ImageError("the image is all ink: nothing to recognize" if hi < 128
                          else "the image is empty: draw something first")
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    if cv2.countNonZero(mask) > 0.95 * mask.size:
+    # Every pixel outside the box of those darker than hi is at hi: paper under any
+    # Otsu threshold (all are below hi). So the histogram is the box's plus those
+    # pixels at hi, and the threshold, the mask and its crop need the box alone,
+    # on a pad's canvas a small part of it.
+    x, y, w, h = _darker_box(gray, hi)
+    box = gray[y:y + h, x:x + w]
+    hist = cv2.calcHist([box], [0], None, [256], [0, 256]).ravel().astype(np.float64)
+    hist[hi] += gray.size - box.size
+    threshold = otsu_threshold(hist, lo, hi)
+    if threshold is None:
+        threshold = int(cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0])
+    if hist[:threshold + 1].sum() > 0.95 * gray.size:
         raise ImageError("the image is all ink: nothing to recognize")
-    return mask
+    return crop_to_ink(cv2.threshold(box, threshold, 255, cv2.THRESH_BINARY_INV)[1])
 
 
 def crop_to_ink(mask: np.ndarray) -> np.ndarray:
@@ -104,30 +161,67 @@ def crop_to_ink(mask: np.ndarray) -> np.ndarray:
 
 
 def fit(mask: np.ndarray, side: int) -> np.ndarray:
-    """Scale a cropped mask so its longer side is `side`, keeping aspect ratio."""
+    """Scale a cropped 0/255 mask so its longer side is `side`, keeping aspect ratio."""
     h, w = mask.shape
     scale = side / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return (cv2.resize(mask, size, interpolation=interp) >= 128).astype(np.uint8) * 255
+    return cv2.threshold(cv2.resize(mask, size, interpolation=interp), 127, 255, cv2.THRESH_BINARY)[1]
 
 
 def distance_to_paper(mask: np.ndarray, border: int) -> np.ndarray:
     """Distance of each ink pixel to the paper, with `border` pixels of paper
     added around: a tight crop's edge is paper too, not more ink."""
-    ink = cv2.copyMakeBorder((mask > 0).astype(np.uint8), border, border, border, border,
-                             cv2.BORDER_CONSTANT, value=0)
+    ink = cv2.copyMakeBorder(mask, border, border, border, border, cv2.BORDER_CONSTANT, value=0)
     return cv2.distanceTransform(ink, cv2.DIST_L2, 5)
 
 
 def reject_dot(dist: np.ndarray, length: int) -> None:
     """A mark about as thick as it is long (a dot, a blob) is no character."""
-    if 2 * dist.max() >= DOT_RATIO * length:
+    if 2 * cv2.minMaxLoc(dist)[1] >= DOT_RATIO * length:
         raise ImageError("only a dot or blob was drawn: draw a whole character")
 
 
-def redraw_strokes(dist: np.ndarray, width: float, keep_fill: bool) -> np.ndarray:
-    """Redraw the strokes `width` pixels wide, whatever pen drew them.
+@lru_cache(maxsize=1)
+def _skeletonize():
+    # scikit-image takes ~0.7 s to import: the pad's start-up should not pay for it.
+    from skimage.morphology import skeletonize
+
+    return skeletonize
+
+
+def warm_up() -> None:
+    """Import what the first preprocess would (scikit-image's skeletonize), e.g. in a
+    background thread while the pad's window opens."""
+    _skeletonize()
+
+
+@lru_cache(maxsize=None)
+def _disc(diameter: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
+
+
+@lru_cache(maxsize=256)
+def _chamfer_disc(radius: float) -> np.ndarray:
+    """The offsets closer than `radius` in distance_to_paper's metric, 0/1: dilating
+    the ink with it marks the paper closer than `radius` to the ink, as the paper's
+    own distance transform would, in less time."""
+    r = int(radius) + 1
+    point = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    point[r, r] = 0
+    return (cv2.distanceTransform(point, cv2.DIST_L2, 5) < radius).view(np.uint8)
+
+
+def _median(values: np.ndarray) -> np.floating:
+    """np.median of a 1-D array, same value and dtype, without its overhead."""
+    s = np.sort(values)
+    k = s.size // 2
+    return s[k] if s.size % 2 else (s[k - 1] + s[k]) / 2
+
+
+def redraw_strokes(mask: np.ndarray, dist: np.ndarray, width: float, keep_fill: bool) -> np.ndarray:
+    """Redraw the strokes of a 0/255 `mask` `width` pixels wide, whatever pen drew
+    them; `dist` is distance_to_paper(mask, border), the result has its size.
 
     Painting a disc along the skeleton (the strokes' one-pixel centre line)
     gives a stroke of the wanted width, so a thick pen and a thin pen look
@@ -139,20 +233,21 @@ def redraw_strokes(dist: np.ndarray, width: float, keep_fill: bool) -> np.ndarra
     grown or shrunk by the difference between its typical half-width and the
     wanted one, which keeps such shapes; the skeleton still keeps every hairline.
     """
-    ink = dist > 0
-    skeleton = skeletonize(ink)
-    d = max(1, round(width))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
-    out = cv2.dilate(skeleton.astype(np.uint8), disc) > 0
+    border = (dist.shape[0] - mask.shape[0]) // 2
+    # scikit-image's thinning takes what lies beyond the edge for paper, so the mask
+    # without dist's border of paper has the same skeleton, found in less time.
+    skeleton = cv2.copyMakeBorder(_skeletonize()(mask).view(np.uint8), border, border, border, border,
+                                  cv2.BORDER_CONSTANT, value=0)
+    out = cv2.dilate(skeleton, _disc(max(1, round(width))))
     if keep_fill:
         # Move the ink's edge (half a pixel out from the last ink pixel) in by
-        # `shrink`, or out where negative; the paper's distances only then.
-        shrink = np.median(dist[skeleton]) - 0.5 - width / 2
+        # `shrink`, or out where negative.
+        shrink = _median(dist[skeleton.view(bool)]) - 0.5 - width / 2
         if shrink >= 0:
             out |= dist > shrink + 0.5
         else:
-            out |= cv2.distanceTransform((~ink).astype(np.uint8), cv2.DIST_L2, 5) < 0.5 - shrink
-    return out.astype(np.uint8) * 255
+            out |= cv2.dilate((dist > 0).view(np.uint8), _chamfer_disc(float(0.5 - shrink)))
+    return out * 255
 
 
 def place(glyph: np.ndarray, size: int, centre: str) -> np.ndarray:
@@ -184,12 +279,12 @@ def preprocess(image: np.ndarray, spec: Preprocessing = DIGITS_SPEC) -> np.ndarr
     """
     factor = -(-WORK_SIDE // spec.box)  # ceil
     work = spec.box * factor
-    big = fit(crop_to_ink(ink_mask(image)), work)
+    big = fit(ink_mask(image), work)
     width = spec.stroke * work if spec.stroke is not None else 0
     dist = distance_to_paper(big, int(width // 2) + 1)
     reject_dot(dist, work)
     if spec.stroke is not None:
-        big = fit(crop_to_ink(redraw_strokes(dist, width, spec.keep_fill)), work)
+        big = fit(crop_to_ink(redraw_strokes(big, dist, width, spec.keep_fill)), work)
     h, w = big.shape
     small = cv2.resize(big, (max(1, round(w / factor)), max(1, round(h / factor))),
                        interpolation=cv2.INTER_AREA).astype(np.float32)

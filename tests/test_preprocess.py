@@ -1,3 +1,6 @@
+import importlib
+import subprocess
+import sys
 from dataclasses import replace
 
 import cv2
@@ -5,8 +8,10 @@ import numpy as np
 import pytest
 
 from drawpad.errors import ImageError
-from drawpad.preprocess import DIGITS_SPEC, Preprocessing, preprocess
+from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, ink_mask, otsu_threshold, preprocess
 from tests.conftest import stroke_image
+
+pp = importlib.import_module("drawpad.preprocess")  # the module: drawpad.preprocess is also the function
 
 # A "4": two strokes in unit coordinates.
 FOUR = [[(0.55, 0.0), (0.0, 0.65), (0.8, 0.65)], [(0.6, 0.2), (0.6, 1.0)]]
@@ -106,3 +111,55 @@ def test_huge_image_is_handled():
     big[2000:8000, 4800:5400] = 0  # a "1"
     out = preprocess(big)
     assert out.shape == (28, 28) and out.max() > 200
+
+
+def test_importing_leaves_scikit_image_to_warm_up():
+    # scikit-image takes most of a second to import: the pad's window must not wait for it.
+    code = ("import sys; from drawpad.preprocess import warm_up; print('skimage' in sys.modules); "
+            "warm_up(); print('skimage' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
+def otsu_mask(image):
+    return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+
+
+def test_otsu_threshold_splits_the_pixels_as_opencv_does():
+    rng = np.random.default_rng(0)
+    undecided = 0
+    for k in range(3000):
+        n = int(rng.integers(2, 300))
+        levels = rng.integers(0, 256, int(rng.integers(2, 6)))
+        image = (rng.integers(0, 256, (1, n)) if k % 2 else rng.choice(levels, (1, n))).astype(np.uint8)
+        lo, hi = int(image.min()), int(image.max())
+        if lo == hi:
+            continue
+        hist = np.bincount(image.ravel(), minlength=256).astype(np.float64)
+        threshold = otsu_threshold(hist, lo, hi)
+        if threshold is None:
+            undecided += 1
+        else:
+            mask = cv2.threshold(image, threshold, 255, cv2.THRESH_BINARY_INV)[1]
+            assert np.array_equal(mask, otsu_mask(image)), image
+    assert undecided < 30  # only near-exact ties, which few images have
+
+
+def test_a_tie_between_otsu_thresholds_is_left_to_opencv():
+    # 108 and 129 split 2:5:2 pixels of 108, 129, 150 equally well; OpenCV (through
+    # Intel IPP) may take either, and the masks differ.
+    tie = np.repeat(np.array([108, 129, 150], np.uint8), [200, 500, 200]).reshape(30, 30)
+    assert otsu_threshold(np.bincount(tie.ravel(), minlength=256).astype(np.float64), 108, 150) is None
+    mask = otsu_mask(tie)
+    x, y, w, h = cv2.boundingRect(mask)
+    assert np.array_equal(ink_mask(tie), mask[y:y + h, x:x + w])
+
+
+def test_opencvs_own_otsu_threshold_gives_the_same_input(monkeypatch):
+    # Where otsu_threshold cannot tell, ink_mask asks OpenCV on the whole image.
+    cases = [(draw(FOUR, x, y, height, pen), spec)
+             for x, y, height, pen in [(100, 80, 240, 16), (20, 20, 340, 30), (150, 140, 100, 8)]
+             for spec in (DIGITS_SPEC, HANGUL_SPEC)]
+    expected = [preprocess(image, spec) for image, spec in cases]
+    monkeypatch.setattr(pp, "otsu_threshold", lambda hist, lo, hi: None)
+    assert all(np.array_equal(preprocess(image, spec), e) for (image, spec), e in zip(cases, expected))
