@@ -51,31 +51,59 @@ def loader(path: Path, **options):
     return load
 
 
-def recognize_files(rec, files, top: int, as_json: bool) -> int:
-    """Print one result per image, in order, recognized as one batch; an image that
-    cannot be read or recognized gets an error line and the rest go on."""
+def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> int:
+    """Print one result per image, in order; an image that cannot be read or recognized
+    gets an error line and the rest go on. Single characters are recognized as one
+    batch; with `line`, each image is read as a line of characters."""
     entries = []
     for name in files:
         try:
             entries.append(read_image(name))
         except ImageError as e:
             entries.append(e)
-    recognized = iter(rec.recognize_batch([x for x in entries if not isinstance(x, ImageError)],
-                                          top=top, errors="return"))
+    images = [x for x in entries if not isinstance(x, ImageError)]
+    recognized = iter([read_line(rec, x, top) for x in images] if line
+                      else rec.recognize_batch(images, top=top, errors="return"))
     failed = 0
     for name, entry in zip(files, entries):
-        preds = entry if isinstance(entry, ImageError) else next(recognized)
-        if isinstance(preds, ImageError):
-            msg = str(preds) if str(preds).startswith(str(name)) else f"{name}: {preds}"
+        result = entry if isinstance(entry, ImageError) else next(recognized)
+        if isinstance(result, ImageError):
+            msg = str(result) if str(result).startswith(str(name)) else f"{name}: {result}"
             print(f"error: {msg}", file=sys.stderr, flush=True)
             failed += 1
+        elif line:
+            print_line(name, result, as_json)
         elif as_json:
-            print(json.dumps({"file": str(name), "predictions": [
-                {"label": p.label, "probability": round(p.probability, 6)} for p in preds]},
-                ensure_ascii=False), flush=True)
+            print(json.dumps({"file": str(name), "predictions": as_dicts(result)}, ensure_ascii=False), flush=True)
         else:
-            print(f"{name}: {format_line(preds)}", flush=True)
+            print(f"{name}: {format_line(result)}", flush=True)
     return 1 if failed else 0
+
+
+def read_line(rec, image, top: int):
+    """[(box, predictions)] per character of a line image, or the ImageError that refused it."""
+    from drawpad.segment import split_image
+
+    try:
+        return rec.recognize_characters(split_image(image, rec.square_script), top)
+    except ImageError as e:
+        return e
+
+
+def as_dicts(preds) -> list[dict]:
+    return [{"label": p.label, "probability": round(p.probability, 6)} for p in preds]
+
+
+def print_line(name, characters, as_json: bool) -> None:
+    reading = "".join(preds[0].label for _, preds in characters)
+    if as_json:
+        print(json.dumps({"file": str(name), "line": reading, "characters": [
+            {"box": [b.x0, b.y0, b.x1, b.y1], "predictions": as_dicts(preds)} for b, preds in characters]},
+            ensure_ascii=False), flush=True)
+        return
+    print(f"{name}: line: {reading}", flush=True)
+    for _, preds in characters:
+        print(f"{name}: prediction: {format_line(preds)}", flush=True)
 
 
 def list_models(folders: Path | list[Path] | None = None) -> int:
@@ -115,7 +143,7 @@ def list_models(folders: Path | list[Path] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="run_pad.py",
+        prog="python -m drawpad" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
         description="Draw a digit or Hangul syllable and see the top guesses. "
                     "Keys: SPACE recognize, ENTER add the top guess to the text, BACKSPACE "
                     "delete, C clear, Z undo, L live mode, M switch digits/Hangul, Q/ESC quit "
@@ -131,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--image", nargs="+", metavar="FILE",
                     help="recognize these image files without a window")
     ap.add_argument("--json", action="store_true", help="with --image: one JSON object per line")
+    ap.add_argument("--line", action="store_true",
+                    help="with --image: each image is a line of characters written left to right; "
+                         "print its reading and each character's top guesses")
     ap.add_argument("--allow-code", action="store_true",
                     help="let the model file run Python code (Lambda layers); only for files "
                          "you trust. Without it such models are refused")
@@ -156,7 +187,7 @@ def main(argv=None) -> int:
                       allow_code=args.allow_code, engine=args.engine)
         if args.image:
             rec = load()
-            return recognize_files(rec, args.image, args.top or rec.default_top, args.json)
+            return recognize_files(rec, args.image, args.top or rec.default_top, args.json, args.line)
         from drawpad.pad import run_pad
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.

@@ -6,6 +6,7 @@ import ctypes
 import os
 import sys
 import textwrap
+import threading
 from typing import Callable
 
 import cv2
@@ -14,11 +15,14 @@ import numpy as np
 from drawpad.canvas import Canvas
 from drawpad.conversion import print_notice
 from drawpad.errors import DrawpadError, ImageError
+from drawpad.preprocess import warm_up
 from drawpad.recognizer import format_line
+from drawpad.segment import split_strokes
 from drawpad.text import draw_text, korean_font_path
 
 TITLE = "drawpad"
-CANVAS = 480
+# Wide enough for a line of characters, low enough for a laptop screen with the panel beside it.
+CANVAS_W, CANVAS_H = 960, 400
 PANEL = 320
 HINT_H = 30
 TEXT_H = 44
@@ -26,6 +30,7 @@ HINT = "SPACE recognize  ENTER add  BKSP delete  C clear  Z undo  L live  M mode
 ENTER, BACKSPACE = (10, 13), (8, 127)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 BG, FG, DIM, ACCENT = (40, 40, 40), (240, 240, 240), (150, 150, 150), (90, 180, 90)
+BOX = (60, 150, 230)  # a character's box on the canvas, as the line was split
 
 
 class Pad:
@@ -40,9 +45,9 @@ class Pad:
         self.fixed_top = top
         self.out = out
         self.other = other
-        self.canvas = Canvas(CANVAS, CANVAS)
+        self.canvas = Canvas(CANVAS_W, CANVAS_H)
         self.live = False
-        self.predictions = []
+        self.line = []  # (box, predictions) per character of the last reading, left to right
         self.text = ""  # composed with ENTER and BACKSPACE
         self.message = self._hello() if recognizer else ""
         self.dirty = True  # the screen needs drawing again (run_pad draws only then)
@@ -62,8 +67,13 @@ class Pad:
             "draw a syllable, then press SPACE"
 
     # -- input -------------------------------------------------------------
+    @property
+    def predictions(self) -> list:
+        """The guesses for a single character (the panel's bars); [] for a line of several."""
+        return self.line[0][1] if len(self.line) == 1 else []
+
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
-        x, y = min(max(x, 0), CANVAS - 1), min(max(y, 0), CANVAS - 1)
+        x, y = min(max(x, 0), CANVAS_W - 1), min(max(y, 0), CANVAS_H - 1)
         if event == cv2.EVENT_LBUTTONDOWN:
             self.canvas.begin(x, y)
         elif event == cv2.EVENT_MOUSEMOVE and flags & cv2.EVENT_FLAG_LBUTTON:
@@ -83,10 +93,10 @@ class Pad:
             self.recognize()
         elif key in (ord("c"), ord("C")):
             self.canvas.clear()
-            self.predictions, self.message = [], "cleared"
+            self.line, self.message = [], "cleared"
         elif key in (ord("z"), ord("Z")):
             self.canvas.undo()
-            self.predictions = []
+            self.line = []
             self.message = "undone" if not self.live or self.canvas.is_empty else self.message
             if self.live and not self.canvas.is_empty:
                 self.recognize()
@@ -118,41 +128,58 @@ class Pad:
             print(f"error: {e}", file=sys.stderr, flush=True)
             return
         self.other = lambda: previous  # M again switches back, without reloading
-        self.predictions, self.message = [], self._hello()
+        self.line, self.message = [], self._hello()
         print(f"model: {self.rec.source} ({len(self.rec.labels)} labels)", file=self.out, flush=True)
         if not self.canvas.is_empty:
             self.recognize()
 
+    def reading(self) -> str:
+        return "".join(preds[0].label for _, preds in self.line)
+
     def add_guess(self) -> None:
-        """Append the top guess to the text and start the next character on a clean canvas."""
-        if not self.predictions:
+        """Append the line's top guesses to the text and start afresh on a clean canvas."""
+        if not self.line:
             self.recognize()
-        if self.predictions:
-            self.text += self.predictions[0].label
+        if self.line:
+            added = self.reading()
+            self.text += added
             self.canvas.clear()
-            self.predictions, self.message = [], f"added {self.text[-1]}"
+            self.line, self.message = [], f"added {added}"
             self.print_text()
 
     def recognize(self) -> None:
+        """Read the canvas as a line, split by its strokes (drawpad.segment); one character
+        prints `prediction: ...`, several `line: ...` and then one such line each."""
         if self.canvas.is_empty:
-            self.predictions, self.message = [], "draw something first"
+            self.line, self.message = [], "draw something first"
         else:
             try:
-                self.predictions = self.rec.recognize(self.canvas.image(), top=self.top)
+                pieces = split_strokes(self.canvas.strokes, self.canvas.pen, self.rec.square_script)
+                self.line = self.rec.recognize_characters(pieces, top=self.top)
                 self.message = ""
             except ImageError as e:
-                self.predictions, self.message = [], str(e)
-        line = f"prediction: {format_line(self.predictions)}" if self.predictions else self.message
-        print(line, file=self.out, flush=True)
+                self.line, self.message = [], str(e)
+        if not self.line:
+            print(self.message, file=self.out, flush=True)
+            return
+        if len(self.line) > 1:
+            print(f"line: {self.reading()}", file=self.out, flush=True)
+        for _, preds in self.line:
+            print(f"prediction: {format_line(preds)}", file=self.out, flush=True)
 
     # -- screen ------------------------------------------------------------
     def render(self) -> np.ndarray:
         board = cv2.cvtColor(self.canvas.image(), cv2.COLOR_GRAY2BGR)
-        panel = np.full((CANVAS, PANEL, 3), BG, np.uint8)
+        if len(self.line) > 1:  # how the line was split
+            for box, _ in self.line:
+                cv2.rectangle(board, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), BOX, 2)
+        panel = np.full((CANVAS_H, PANEL, 3), BG, np.uint8)
         y = 40
         header = "loading the model..." if self.rec is None else f"top {self.top}"
         cv2.putText(panel, header + ("  (live)" if self.live else ""), (16, y),
                     FONT, 0.7, DIM, 1, cv2.LINE_AA)
+        if len(self.line) > 1:
+            self._render_line(panel)
         for p in self.predictions:
             y += 60 if self.top <= 3 else 70
             draw_text(panel, p.label, (14, y - 36), 40)  # Hangul too (OpenCV alone cannot)
@@ -163,13 +190,20 @@ class Pad:
                         FG, 1, cv2.LINE_AA)
         lines = textwrap.wrap(self.message, 36)[:3]  # a conversion notice is long
         for k, part in enumerate(lines):
-            draw_text(panel, part, (16, CANVAS - 36 - 24 * (len(lines) - 1 - k)), 18)
-        line = np.full((TEXT_H, CANVAS + PANEL, 3), (55, 55, 55), np.uint8)
+            draw_text(panel, part, (16, CANVAS_H - 36 - 24 * (len(lines) - 1 - k)), 18)
+        line = np.full((TEXT_H, CANVAS_W + PANEL, 3), (55, 55, 55), np.uint8)
         draw_text(line, "text: ", (10, 12), 20, DIM)
-        draw_text(line, self.text[-34:] + "_", (70, 6), 30)
-        hint = np.full((HINT_H, CANVAS + PANEL, 3), (25, 25, 25), np.uint8)
+        draw_text(line, self.text[-70:] + "_", (70, 6), 30)
+        hint = np.full((HINT_H, CANVAS_W + PANEL, 3), (25, 25, 25), np.uint8)
         cv2.putText(hint, HINT, (10, 20), FONT, 0.45, DIM, 1, cv2.LINE_AA)
         return np.vstack([np.hstack([board, panel]), line, hint])
+
+    def _render_line(self, panel: np.ndarray) -> None:
+        """A line of several characters: its reading, then each character's top guesses."""
+        draw_text(panel, self.reading()[:12], (14, 56), 40)
+        for k, (_, preds) in enumerate(self.line[:8]):
+            guesses = " | ".join(f"{p.label} {p.probability * 100:.0f}%" for p in preds[:3])
+            draw_text(panel, f"{k + 1}: {guesses}", (16, 120 + 28 * k), 18)
 
 
 def missing_display() -> str | None:
@@ -219,6 +253,8 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None) -> i
         cv2.imshow(TITLE, pad.render())
         cv2.waitKey(1)
         print("drawpad window open, loading the model", flush=True)
+        # The first recognition's import (scikit-image, 0.7 s) meanwhile, not after SPACE.
+        threading.Thread(target=warm_up, daemon=True).start()
 
         def show(message: str) -> None:  # what loading is doing (a first conversion), on screen too
             print_notice(message)

@@ -126,12 +126,18 @@ def _darker_box(gray: np.ndarray, hi: int) -> tuple[int, int, int, int]:
     return x, y, x_end - x, y_end - y
 
 
-def ink_mask(image: np.ndarray) -> np.ndarray:
-    """Dark ink on light paper -> 0/255 mask of the ink (Otsu threshold), cropped to the ink."""
+def working_gray(image: np.ndarray) -> np.ndarray:
+    """The image as gray, shrunk to at most MAX_SIDE a side: what the ink is found in."""
     gray = to_gray(image)
     if max(gray.shape) > MAX_SIDE:
         scale = MAX_SIDE / max(gray.shape)
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return gray
+
+
+def ink_region(gray: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """A working_gray image, dark ink on light paper -> (0/255 mask of the ink (Otsu
+    threshold) cropped to the ink, the crop's left and top in `gray`)."""
     lo, hi, _, _ = cv2.minMaxLoc(gray)
     lo, hi = int(lo), int(hi)
     if hi - lo < 32:  # no contrast: blank paper or solid ink
@@ -150,7 +156,16 @@ def ink_mask(image: np.ndarray) -> np.ndarray:
         threshold = int(cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0])
     if hist[:threshold + 1].sum() > 0.95 * gray.size:
         raise ImageError("the image is all ink: nothing to recognize")
-    return crop_to_ink(cv2.threshold(box, threshold, 255, cv2.THRESH_BINARY_INV)[1])
+    mask = cv2.threshold(box, threshold, 255, cv2.THRESH_BINARY_INV)[1]
+    left, top, w, h = cv2.boundingRect(mask)
+    if w == 0:
+        raise ImageError("the image is empty: draw something first")
+    return mask[top:top + h, left:left + w], x + left, y + top
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Dark ink on light paper -> 0/255 mask of the ink (Otsu threshold), cropped to the ink."""
+    return ink_region(working_gray(image))[0]
 
 
 def crop_to_ink(mask: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from drawpad.engine import feed, square_side
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGIT_LABELS, default_labels, read_labels, sidecar_labels
 from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, preprocess
+from drawpad.segment import split_image
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,28 @@ class Recognizer:
         if not self.outputs_probabilities:
             out = np.exp(out - out.max(axis=1, keepdims=True))
         return out / out.sum(axis=1, keepdims=True)
+
+    @property
+    def square_script(self) -> bool:
+        """Are the labels characters of a square script (Hangul syllables), whose parts may
+        stand side by side? It decides how a line is split (drawpad.segment)."""
+        return any("\uac00" <= label <= "\ud7a3" for label in self.labels)
+
+    def recognize_line(self, image: np.ndarray, top: int = 3) -> list[list[Prediction]]:
+        """A line of characters written left to right -> one list of predictions per
+        character, each recognized as `recognize` would recognize it alone (split by
+        drawpad.segment). ImageError if there is nothing to recognize."""
+        return [preds for _, preds in self.recognize_characters(split_image(image, self.square_script), top)]
+
+    def recognize_characters(self, pieces: list, top: int = 3) -> list:
+        """The (box, image) pieces a line was split into -> (box, predictions) for each,
+        recognized as one batch. A piece the preprocessing refuses (a smudge: a dot, a
+        blob) is no character and is left out, unless nothing else is left."""
+        results = self.recognize_batch([image for _, image in pieces], top, errors="return")
+        read = [(box, r) for (box, _), r in zip(pieces, results) if not isinstance(r, ImageError)]
+        if not read:
+            raise results[0]
+        return read
 
     @property
     def default_top(self) -> int:

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from drawpad.pad import CANVAS, Pad
+from drawpad.pad import CANVAS_H, CANVAS_W, Pad
 from tests.conftest import save_tiny_model
 
 
@@ -60,7 +60,7 @@ def test_the_screen_says_loading_until_the_model_has_loaded(tmp_path):
     assert pad.dirty and pad.top == 3
     pad.loaded(Recognizer.from_file(save_tiny_model(tmp_path / "m.h5")))
     assert pad.dirty and pad.message == "draw a digit, then press SPACE"
-    header = (slice(0, 60), slice(CANVAS, None))
+    header = (slice(0, 60), slice(CANVAS_W, None))
     assert (pad.render()[header] != loading[header]).any()  # "loading the model..." is gone
     drag(pad, [(200, 60), (200, 340)])
     pad.on_key(ord(" "))
@@ -71,17 +71,18 @@ def test_mouse_outside_canvas_is_clamped_and_moves_without_button_ignored(pad):
     pad.dirty = False
     pad.on_mouse(cv2.EVENT_MOUSEMOVE, 50, 50, 0)
     assert pad.canvas.is_empty and not pad.dirty  # nothing to draw again
-    drag(pad, [(100, 100), (CANVAS + 200, 100)])
-    assert max(x for x, _ in pad.canvas.strokes[0]) == CANVAS - 1
+    drag(pad, [(100, 100), (CANVAS_W + 200, CANVAS_H + 50)])
+    assert max(x for x, _ in pad.canvas.strokes[0]) == CANVAS_W - 1
+    assert max(y for _, y in pad.canvas.strokes[0]) == CANVAS_H - 1
 
 
 def test_screen_shows_canvas_and_result_bars(pad):
     drag(pad, [(200, 60), (200, 340)])
     pad.on_key(ord(" "))
     frame = pad.render()
-    assert frame.shape[0] > CANVAS and frame.shape[1] > CANVAS and frame.shape[2] == 3
-    assert (frame[:CANVAS, 195:205] == 0).any()  # the stroke is on screen
-    panel = frame[:CANVAS, CANVAS:]
+    assert frame.shape[0] > CANVAS_H and frame.shape[1] > CANVAS_W and frame.shape[2] == 3
+    assert (frame[:CANVAS_H, 195:205] == 0).any()  # the stroke is on screen
+    panel = frame[:CANVAS_H, CANVAS_W:]
     green = (panel[:, :, 1] > 150) & (panel[:, :, 0] < 120)
     assert green.any()  # probability bars are drawn
 
@@ -153,7 +154,7 @@ def test_hangul_labels_and_text_are_drawn_not_question_marks(pad, hangul_rec):
     drag(pad, [(200, 60), (200, 340)])
     pad.on_key(13)
     frame = pad.render()
-    text_line = frame[CANVAS:CANVAS + 44, 60:120]
+    text_line = frame[CANVAS_H:CANVAS_H + 44, 60:120]
     assert (text_line > 200).any()  # the added syllable is drawn
     import cv2 as _cv2
     question = np.zeros_like(text_line)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import DIGIT_MODEL, ROOT, need
@@ -27,6 +28,27 @@ def test_draw_a_digit_press_space_read_the_prediction(xvfb):
         pad.stroke([(240, 80)] + [(240, 80 + 20 * i) for i in range(1, 16)])  # a "1"
         pad.key("space")
         assert pad.next_line("prediction: ").split()[1] == "1"
+    finally:
+        assert pad.close() == 0
+
+
+def test_three_digits_in_a_row_are_read_as_a_line(xvfb):
+    need(DIGIT_MODEL)
+    pad = PadWindow(xvfb)
+    try:
+        one = [(150, 80)] + [(150, 80 + 20 * i) for i in range(1, 15)]
+        seven = [(300, 90)] + [(300 + 10 * i, 90) for i in range(1, 15)] + \
+                [(440 - 7 * i, 90 + 16 * i) for i in range(1, 15)]
+        zero = [(650 + round(70 * np.sin(t)), 200 - round(115 * np.cos(t))) for t in np.linspace(0, 6.4, 40)]
+        for stroke in (one, seven, zero):
+            pad.stroke(stroke)
+        pad.key("space")
+        line = pad.next_line("line: ")
+        assert line == "line: 170", line
+        guesses = [pad.next_line("prediction: ") for _ in range(3)]
+        assert [g.split()[1] for g in guesses] == ["1", "7", "0"]
+        pad.key("Return")
+        assert pad.next_line("text: ") == "text: 170"
     finally:
         assert pad.close() == 0
 

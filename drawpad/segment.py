@@ -1,0 +1,177 @@
+"""A line of ink -> its characters, left to right.
+
+The pieces are connected ink (from an image) or pen-down strokes (in the pad).
+Every size here is relative to the line's own character size, the median height
+of its characters, so small and large writing split alike:
+1. pieces that overlap horizontally belong together (the bar of a crossed 7, a
+   syllable's final consonant under its vowel, jamo written over each other);
+2. a piece much smaller than a character (a detached short stroke of ㅏ, a dot)
+   belongs to its nearest neighbour, never to a character of its own;
+3. digits and other narrow scripts: every gap that remains splits. In a square
+   script (Hangul) a syllable's jamo may stand side by side with a gap between
+   them (이, 바, 뭐), so neighbours join where the gap is small for the line and
+   the joined character is not wider than a syllable is.
+Characters that touch (no gap at all) stay one character: their ink is one piece.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from functools import reduce
+
+import cv2
+import numpy as np
+
+from drawpad.canvas import PAPER, draw_strokes
+from drawpad.preprocess import ink_region, working_gray
+
+# A piece whose larger side is under this fraction of the character size is part of a neighbour.
+SMALL = 0.35
+# Square scripts: neighbours join across a gap under this fraction of the character size...
+JOIN_GAP = 0.4
+# ...when the character they make is at most this wide...
+MAX_WIDTH = 1.25
+# ...and, among the splits with the fewest characters, the one whose characters are
+# nearest this width wins (a Hangul syllable is about square; 이 is narrower, 봐 wider).
+TYPICAL_WIDTH = 0.85
+
+
+@dataclass(frozen=True)
+class Box:
+    """Ink extent, in pixels: x0 <= x < x1, y0 <= y < y1."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def __or__(self, other: "Box") -> "Box":
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
+
+def overlap(a: Box, b: Box) -> int:
+    return min(a.x1, b.x1) - max(a.x0, b.x0)
+
+
+def group(boxes: list[Box], square: bool) -> list[list[int]]:
+    """Indices of `boxes` (pieces of ink) per character, characters left to right."""
+    if not boxes:
+        return []
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].x0)
+    chars: list[list[int]] = []
+    extents: list[Box] = []
+    for i in order:  # 1. horizontal overlap joins (sorted by x0: only the last one can overlap)
+        b = boxes[i]
+        if extents and overlap(extents[-1], b) > 0:
+            chars[-1].append(i)
+            extents[-1] = extents[-1] | b
+        else:
+            chars.append([i])
+            extents.append(b)
+    size = character_size(extents)
+    k = 0
+    while k < len(chars) and len(chars) > 1:  # 2. small pieces join their nearest neighbour
+        if max(extents[k].width, extents[k].height) >= SMALL * size:
+            k += 1
+            continue
+        left = extents[k].x0 - extents[k - 1].x1 if k > 0 else np.inf
+        right = extents[k + 1].x0 - extents[k].x1 if k + 1 < len(chars) else np.inf
+        j = k - 1 if left <= right else k + 1
+        lo, hi = min(j, k), max(j, k)
+        chars[lo:hi + 1] = [chars[lo] + chars[hi]]
+        extents[lo:hi + 1] = [extents[lo] | extents[hi]]
+        k = lo
+    if square:
+        chars = join_square(chars, extents, size)
+    return [sorted(c, key=lambda i: boxes[i].x0) for c in chars]
+
+
+def character_size(extents: list[Box]) -> float:
+    """The line's character size: the median height of its pieces that are at least 3/4 of
+    the tallest (digits differ a little in height; a Hangul syllable's vowel or the whole
+    syllable is about its height, a lone consonant beside its vowel less)."""
+    heights = np.array([e.height for e in extents], np.float64)
+    return float(np.median(heights[heights >= 0.75 * heights.max()]))
+
+
+def join_square(chars: list[list[int]], extents: list[Box], size: float) -> list[list[int]]:
+    """Square scripts: where to split, by dynamic programming. Characters are joined only
+    across gaps under JOIN_GAP x size and up to MAX_WIDTH x size wide; each character
+    costs 1, plus how far its width is from TYPICAL_WIDTH (so 이이 is [이][이], not
+    [이ㅇ][ㅣ]), plus the gaps it joins (the smaller joined, the better)."""
+    n = len(chars)
+    best = [(0.0, 0)] + [(np.inf, 0)] * n  # best[j]: (cost of chars[:j], where its last character starts)
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            width = extents[j - 1].x1 - extents[i].x0
+            gaps = [extents[k + 1].x0 - extents[k].x1 for k in range(i, j - 1)]
+            if i < j - 1 and (width > MAX_WIDTH * size or max(gaps) > JOIN_GAP * size):
+                break  # joining further left only gets wider
+            cost = (best[i][0] + 1 + 2 * abs(width / size - TYPICAL_WIDTH)
+                    + sum(max(g, 0) for g in gaps) / (JOIN_GAP * size) * 0.5)
+            if cost < best[j][0]:
+                best[j] = (cost, i)
+    out, j = [], n
+    while j > 0:
+        i = best[j][1]
+        out.append([x for c in chars[i:j] for x in c])
+        j = i
+    return out[::-1]
+
+
+def pieces_of_image(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Box]]:
+    """(gray image as the ink was found in it, component labels over it, one Box per
+    connected piece of ink), with the preprocessing's own binarization."""
+    gray = working_gray(image)
+    mask, left, top = ink_region(gray)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    full = np.zeros(gray.shape, labels.dtype)
+    full[top:top + mask.shape[0], left:left + mask.shape[1]] = labels
+    boxes = [Box(int(x + left), int(y + top), int(x + left + w), int(y + top + h)) for x, y, w, h, _ in stats[1:n]]
+    return gray, full, boxes
+
+
+def split_image(image: np.ndarray, square: bool) -> list[tuple[Box, np.ndarray]]:
+    """(extent, image of that character alone: dark ink on light paper) per character,
+    left to right. ImageError if there is no ink."""
+    gray, labels, boxes = pieces_of_image(image)
+    out = []
+    for members in group(boxes, square):
+        box = union(boxes, members)
+        own = np.isin(labels[box.y0:box.y1, box.x0:box.x1], [m + 1 for m in members])
+        # the ink's soft edge is lighter than the mask's threshold: keep a pixel around it
+        own = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        crop = np.where(own, gray[box.y0:box.y1, box.x0:box.x1], PAPER).astype(np.uint8)
+        out.append((box, cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=PAPER)))
+    return out
+
+
+def split_strokes(strokes, pen: int, square: bool) -> list[tuple[Box, np.ndarray]]:
+    """(extent, image of that character's strokes alone) per character, left to right:
+    the pad's line, from its pen-down strokes (each with the pen's width around it),
+    so that strokes which touch the next character's still split."""
+    r = max(1, round(pen / 2))
+    boxes = []
+    for s in strokes:
+        pts = np.asarray(s, np.float64).reshape(-1, 2)
+        lo, hi = pts.min(0), pts.max(0)
+        boxes.append(Box(int(lo[0]) - r, int(lo[1]) - r, int(hi[0]) + r + 1, int(hi[1]) + r + 1))
+    out = []
+    for members in group(boxes, square):
+        box = union(boxes, members)
+        shifted = [[(x - box.x0 + 4, y - box.y0 + 4) for x, y in strokes[i]] for i in members]
+        paper = np.full((box.height + 8, box.width + 8), PAPER, np.uint8)
+        out.append((box, draw_strokes(paper, shifted, pen)))
+    return out
+
+
+def union(boxes: list[Box], members: list[int]) -> Box:
+    return reduce(operator.or_, (boxes[m] for m in members))

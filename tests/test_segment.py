@@ -1,0 +1,141 @@
+"""A line of ink split into characters (drawpad.segment), recognize_line and --image --line."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from drawpad.canvas import PAPER, draw_strokes
+from drawpad.segment import Box, group, split_image, split_strokes
+from tests.conftest import DIGIT_MODEL, ROOT, STROKES_200, need
+
+NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+
+
+def digit_strokes(sample, height, x, top=40.0):
+    """A pendigits sample's strokes placed `height` px high with its left edge at x; and its right edge."""
+    strokes = [np.asarray(t, np.float64).reshape(-1, 2) * (1, -1) for t in sample["strokes"]]
+    pts = np.concatenate(strokes)
+    lo, size = pts.min(0), np.ptp(pts, 0)
+    scale = height / max(size[1], 1e-6)
+    return [((t - lo) * scale + (x, top)).tolist() for t in strokes], x + size[0] * scale
+
+
+def number(samples, height, gap, pen):
+    """(image, strokes) of the samples written left to right, `gap` x height apart."""
+    x, strokes = 10.0 + pen, []
+    for s in samples:
+        placed, right = digit_strokes(s, height, x, top=10 + pen)
+        strokes += placed
+        x = right + pen + gap * height
+    image = np.full((int(height + 2 * pen + 30), int(x + 20)), PAPER, np.uint8)
+    return draw_strokes(image, strokes, pen), strokes
+
+
+@pytest.fixture(scope="module")
+def pen_digits():
+    from data_tools.strokes import load_strokes
+    return load_strokes(STROKES_200)
+
+
+def font_word(word, size=64, gap=0.15, font=NANUM):
+    """A word in a font, the syllables' ink `gap` x size apart."""
+    from data_tools.synth import _render_gray
+    glyphs = []
+    for ch in word:
+        gray = _render_gray(font, ch, size)
+        cols = np.flatnonzero(gray.max(axis=0) > 0.5)
+        glyphs.append(gray[:, cols[0]:cols[-1] + 1])
+    gap_px = round(gap * size)
+    page = np.zeros((glyphs[0].shape[0], sum(g.shape[1] for g in glyphs) + gap_px * len(glyphs) + 20), np.float32)
+    x = 10
+    for g in glyphs:
+        page[:, x:x + g.shape[1]] = g
+        x += g.shape[1] + gap_px
+    return (255 - page * 255).astype(np.uint8)
+
+
+def need_font():
+    from pathlib import Path
+    if not Path(NANUM).is_file():
+        pytest.skip("fonts-nanum not installed (apt-get install fonts-nanum)")
+
+
+def test_real_pen_numbers_split_into_their_digits_from_the_image_and_from_the_strokes(pen_digits):
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        picked = [pen_digits[i] for i in rng.choice(len(pen_digits), rng.integers(3, 8))]
+        image, strokes = number(picked, height=rng.uniform(60, 150), gap=rng.uniform(0.2, 0.6),
+                                pen=int(rng.integers(6, 16)))
+        assert len(split_image(image, square=False)) == len(picked)
+        assert len(split_strokes(strokes, 10, square=False)) == len(picked)
+
+
+def test_small_and_large_writing_split_alike(pen_digits):
+    picked = pen_digits[:5]
+    counts = set()
+    for height, pen in ((30, 3), (80, 8), (240, 24)):
+        image, strokes = number(picked, height, gap=0.3, pen=pen)
+        counts.add((len(split_image(image, square=False)), len(split_strokes(strokes, pen, square=False))))
+    assert counts == {(5, 5)}
+
+
+def test_the_bar_of_a_crossed_7_and_the_short_stroke_of_a_are_never_characters_of_their_own():
+    seven = [[(20, 20), (120, 20), (60, 200)], [(40, 110), (110, 110)]]  # the bar, a stroke of its own
+    assert len(split_strokes(seven, 10, square=False)) == 1
+    a = [[(40, 10), (40, 200)], [(62, 100), (100, 100)]]  # ㅏ: the short stroke detached, right of the stem
+    assert len(split_strokes(a, 10, square=True)) == 1
+    assert len(split_strokes(a + [[(x + 200, y) for x, y in s] for s in a], 10, square=True)) == 2
+    one = [[(50, 10), (50, 200)]]  # a digit 1: narrow, yet a character
+    assert len(split_strokes(one + [[(x + 80, y) for x, y in s] for s in seven], 10, square=False)) == 2
+
+
+def test_narrow_and_side_by_side_syllables_stay_one_character_and_words_split():
+    need_font()
+    for syllable in "이바뭐가":
+        assert len(split_image(font_word(syllable), square=True)) == 1, syllable
+    for word in ("바다", "이사", "뭐라고", "한국어를", "이이이"):
+        for gap in (0.08, 0.2, 0.35):
+            assert len(split_image(font_word(word, gap=gap), square=True)) == len(word), (word, gap)
+
+
+def test_group_joins_overlaps_and_small_pieces():
+    boxes = [Box(0, 0, 10, 100), Box(5, 40, 60, 50), Box(80, 0, 140, 100), Box(145, 90, 150, 95)]
+    assert group(boxes, square=False) == [[0, 1], [2, 3]]
+    assert group([], square=False) == []
+
+
+def test_recognize_line_reads_each_digit_as_alone(pen_digits):
+    from drawpad import ImageError, Recognizer
+    rec = Recognizer.from_file(need(DIGIT_MODEL))
+    picked = [s for s in pen_digits if s["label"] in "2024"][:4]
+    image, _ = number(picked, height=100, gap=0.4, pen=10)
+    line = rec.recognize_line(image, top=3)
+    assert len(line) == 4 and all(len(preds) == 3 for preds in line)
+    alone = [rec.recognize(number([s], 100, 0.4, 10)[0], top=1)[0].label for s in picked]
+    assert [preds[0].label for preds in line] == alone
+    assert len(rec.recognize_line(number(picked[:1], 100, 0.4, 10)[0])) == 1
+    with pytest.raises(ImageError, match="empty"):
+        rec.recognize_line(np.full((100, 300), 255, np.uint8))
+
+
+def test_image_line_on_a_multi_character_and_a_one_character_file(pen_digits, tmp_path):
+    import cv2
+    need(DIGIT_MODEL)
+    picked = pen_digits[:3]
+    cv2.imwrite(str(tmp_path / "three.png"), number(picked, 100, 0.4, 10)[0])
+    cv2.imwrite(str(tmp_path / "one.png"), number(picked[:1], 100, 0.4, 10)[0])
+    run = subprocess.run([sys.executable, "run_pad.py", "--image", str(tmp_path / "three.png"),
+                          str(tmp_path / "one.png"), "--line", "--json"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    three, one = (json.loads(line) for line in run.stdout.splitlines())
+    assert len(three["characters"]) == 3 and len(three["line"]) == 3
+    assert len(one["characters"]) == 1
+    assert three["line"] == "".join(c["predictions"][0]["label"] for c in three["characters"])
+    run = subprocess.run([sys.executable, "run_pad.py", "--image", str(tmp_path / "three.png"), "--line"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"{tmp_path / 'three.png'}: line: {three['line']}"
+    assert len(lines) == 4 and all(": prediction: " in line for line in lines[1:])
