@@ -36,7 +36,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    import keras
+    from drawpad.engine import import_keras
+
+    keras = import_keras()
 
     from data_tools.mnist import load_mnist
     from drawpad.preprocess import DIGITS_SPEC

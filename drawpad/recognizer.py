@@ -25,6 +25,18 @@ def format_line(preds: list[Prediction]) -> str:
     return " | ".join(f"{p.label} {p.probability:.3f}" for p in preds)
 
 
+def top_indices(probs: np.ndarray, top: int) -> np.ndarray:
+    """Per row, the indices of the `top` largest, largest first, ties in label order (as a
+    stable sort gives them). Sorting all 2,350 Hangul probabilities cost 0.2 ms a
+    recognition; this sorts only those at least as large as the top-th."""
+    top = min(top, probs.shape[1])
+    out = []
+    for p in probs:
+        candidates = np.flatnonzero(p >= np.partition(p, -top)[-top])
+        out.append(candidates[np.lexsort((candidates, -p[candidates]))][:top])
+    return np.stack(out)
+
+
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
     """Preprocessing for a model without a card: MNIST-style for digits, PHD08-style else."""
     return replace((DIGITS_SPEC if labels == DIGIT_LABELS else HANGUL_SPEC).resized(size), ink=ink)
@@ -171,7 +183,7 @@ class Recognizer:
                 results.append(e)
         if inputs:
             probs = self.probabilities(np.stack(inputs))
-            ranked = iter(zip(probs, np.argsort(-probs, axis=1, kind="stable")[:, :top]))
+            ranked = iter(zip(probs, top_indices(probs, top)))
             for k, result in enumerate(results):
                 if result is None:
                     p, row = next(ranked)

@@ -150,3 +150,13 @@ def test_bad_model_files_are_clear_errors(tmp_path):
 def test_non_square_input_is_refused(tmp_path):
     with pytest.raises(ModelError, match="square image input"):
         Recognizer.from_file(save_tiny_model(tmp_path / "m.h5", (28, 20, 1)))
+
+
+def test_top_guesses_are_a_stable_sorts_ties_in_label_order():
+    from drawpad.recognizer import top_indices
+    rng = np.random.default_rng(0)
+    for n in (10, 2350):
+        for _ in range(50):
+            p = np.round(rng.random((3, n)), 2)  # many ties
+            for top in (1, 3, 5, n):
+                assert np.array_equal(top_indices(p, top), np.argsort(-p, axis=1, kind="stable")[:, :top])
