@@ -81,7 +81,7 @@ def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> 
 
 
 def read_line(rec, image, top: int):
-    """[(box, predictions)] per character of a line image, or the ImageError that refused it."""
+    """[(piece, predictions)] per character of a line image, or the ImageError that refused it."""
     from drawpad.segment import split_image
 
     try:
@@ -98,7 +98,8 @@ def print_line(name, characters, as_json: bool) -> None:
     reading = "".join(preds[0].label for _, preds in characters)
     if as_json:
         print(json.dumps({"file": str(name), "line": reading, "characters": [
-            {"box": [b.x0, b.y0, b.x1, b.y1], "predictions": as_dicts(preds)} for b, preds in characters]},
+            {"box": [p.box.x0, p.box.y0, p.box.x1, p.box.y1], "predictions": as_dicts(preds)}
+            for p, preds in characters]},
             ensure_ascii=False), flush=True)
         return
     print(f"{name}: line: {reading}", flush=True)

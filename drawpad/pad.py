@@ -47,7 +47,7 @@ class Pad:
         self.other = other
         self.canvas = Canvas(CANVAS_W, CANVAS_H)
         self.live = False
-        self.line = []  # (box, predictions) per character of the last reading, left to right
+        self.line = []  # (segment.Piece, predictions) per character of the last reading, left to right
         self.text = ""  # composed with ENTER and BACKSPACE
         self.message = self._hello() if recognizer else ""
         self.dirty = True  # the screen needs drawing again (run_pad draws only then)
@@ -171,7 +171,8 @@ class Pad:
     def render(self) -> np.ndarray:
         board = cv2.cvtColor(self.canvas.image(), cv2.COLOR_GRAY2BGR)
         if len(self.line) > 1:  # how the line was split
-            for box, _ in self.line:
+            for piece, _ in self.line:
+                box = piece.box
                 cv2.rectangle(board, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), BOX, 2)
         panel = np.full((CANVAS_H, PANEL, 3), BG, np.uint8)
         y = 40

@@ -146,11 +146,11 @@ class Recognizer:
         return [preds for _, preds in self.recognize_characters(split_image(image, self.square_script), top)]
 
     def recognize_characters(self, pieces: list, top: int = 3) -> list:
-        """The (box, image) pieces a line was split into -> (box, predictions) for each,
-        recognized as one batch. A piece the preprocessing refuses (a smudge: a dot, a
-        blob) is no character and is left out, unless nothing else is left."""
-        results = self.recognize_batch([image for _, image in pieces], top, errors="return")
-        read = [(box, r) for (box, _), r in zip(pieces, results) if not isinstance(r, ImageError)]
+        """The pieces a line was split into (drawpad.segment.Piece) -> (piece, predictions)
+        for each, recognized as one batch. A piece the preprocessing refuses (a smudge: a
+        dot, a blob) is no character and is left out, unless nothing else is left."""
+        results = self.recognize_batch([piece.image for piece in pieces], top, errors="return")
+        read = [(piece, r) for piece, r in zip(pieces, results) if not isinstance(r, ImageError)]
         if not read:
             raise results[0]
         return read

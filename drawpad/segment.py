@@ -57,6 +57,16 @@ class Box:
         return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One character of a line: where it is, its ink alone (dark on light paper), and
+    its pen-down strokes where the line was split from strokes (else None)."""
+
+    box: Box
+    image: np.ndarray
+    strokes: list | None = None
+
+
 def overlap(a: Box, b: Box) -> int:
     return min(a.x1, b.x1) - max(a.x0, b.x0)
 
@@ -139,9 +149,8 @@ def pieces_of_image(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Box
     return gray, full, boxes
 
 
-def split_image(image: np.ndarray, square: bool) -> list[tuple[Box, np.ndarray]]:
-    """(extent, image of that character alone: dark ink on light paper) per character,
-    left to right. ImageError if there is no ink."""
+def split_image(image: np.ndarray, square: bool) -> list[Piece]:
+    """The characters of a line image, left to right. ImageError if there is no ink."""
     gray, labels, boxes = pieces_of_image(image)
     out = []
     for members in group(boxes, square):
@@ -150,14 +159,14 @@ def split_image(image: np.ndarray, square: bool) -> list[tuple[Box, np.ndarray]]
         # the ink's soft edge is lighter than the mask's threshold: keep a pixel around it
         own = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         crop = np.where(own, gray[box.y0:box.y1, box.x0:box.x1], PAPER).astype(np.uint8)
-        out.append((box, cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=PAPER)))
+        out.append(Piece(box, cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=PAPER)))
     return out
 
 
-def split_strokes(strokes, pen: int, square: bool) -> list[tuple[Box, np.ndarray]]:
-    """(extent, image of that character's strokes alone) per character, left to right:
-    the pad's line, from its pen-down strokes (each with the pen's width around it),
-    so that strokes which touch the next character's still split."""
+def split_strokes(strokes, pen: int, square: bool) -> list[Piece]:
+    """The characters of the pad's line, left to right, from its pen-down strokes (each
+    with the pen's width around it), so that strokes which touch the next character's
+    still split."""
     r = max(1, round(pen / 2))
     boxes = []
     for s in strokes:
@@ -167,9 +176,10 @@ def split_strokes(strokes, pen: int, square: bool) -> list[tuple[Box, np.ndarray
     out = []
     for members in group(boxes, square):
         box = union(boxes, members)
-        shifted = [[(x - box.x0 + 4, y - box.y0 + 4) for x, y in strokes[i]] for i in members]
+        own = [strokes[i] for i in members]
+        shifted = [[(x - box.x0 + 4, y - box.y0 + 4) for x, y in s] for s in own]
         paper = np.full((box.height + 8, box.width + 8), PAPER, np.uint8)
-        out.append((box, draw_strokes(paper, shifted, pen)))
+        out.append(Piece(box, draw_strokes(paper, shifted, pen), own))
     return out
 
 
