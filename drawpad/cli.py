@@ -14,6 +14,7 @@ from drawpad.labels import sidecar_labels
 from drawpad.model_files import models_dirs, resolve_model, shipped_dir
 from drawpad.conversion import print_notice
 from drawpad.recognizer import format_line
+from drawpad.samples import default_dir as default_samples_dir
 
 DEFAULT_MODEL = "mnist"
 HANGUL_MODEL = "hangul"
@@ -146,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m drawpad" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
         description="Draw a digit or Hangul syllable and see the top guesses. "
-                    "Keys: SPACE recognize, ENTER add the top guess to the text, BACKSPACE "
+                    "Write one character or a line of them. Keys: SPACE recognize, 1-5 it was the "
+                    "n-th guess shown (of the character under the mouse; kept as a sample), TAB "
+                    "the next guesses, ENTER add the reading to the text (and keep it), BACKSPACE "
                     "delete, C clear, Z undo, L live mode, M switch digits/Hangul, Q/ESC quit "
                     "(the composed text is printed on exit).")
     ap.add_argument("--model", default=DEFAULT_MODEL,
@@ -169,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--engine", choices=["onnx", "keras"], default="onnx",
                     help="onnx: ONNX Runtime, converting an .h5 once on its first use (fast start, "
                          "no TensorFlow); keras: run the .h5 on Keras (default: %(default)s)")
+    ap.add_argument("--samples", metavar="DIR",
+                    help="keep the drawings you confirm (ENTER) or correct (keys 1-5) under "
+                         "DIR/<model name>/<label>/, for python -m train.personalize (default: "
+                         f"{default_samples_dir()})")
+    ap.add_argument("--no-save", action="store_true", help="keep no drawings")
     ap.add_argument("--list", action="store_true",
                     help="list the models of every model folder, in lookup order, with their cards")
     ap.add_argument("--top", type=int,
@@ -193,7 +201,9 @@ def main(argv=None) -> int:
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.
         other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
-        return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other), engine=args.engine)())
+        samples = None if args.no_save else Path(args.samples) if args.samples else default_samples_dir()
+        return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other), engine=args.engine)(),
+                       samples=samples)
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

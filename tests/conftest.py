@@ -8,11 +8,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def pytest_configure(config):
-    """Conversions kept in the user cache (drawpad.conversion) go to a folder of this run,
-    for this process and the ones its tests start, never the user's own."""
+    """Conversions kept in the user cache (drawpad.conversion) and samples the pad keeps
+    (drawpad.samples) go to folders of this run, for this process and the ones its tests
+    start, never the user's own."""
     import tempfile
 
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="drawpad-test-cache-")
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="drawpad-test-data-")
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGIT_MODEL = ROOT / "models" / "mnist.h5"

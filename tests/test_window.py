@@ -53,6 +53,22 @@ def test_three_digits_in_a_row_are_read_as_a_line(xvfb):
         assert pad.close() == 0
 
 
+def test_pick_the_second_guess_and_its_sample_appears(xvfb, tmp_path):
+    need(DIGIT_MODEL)
+    pad = PadWindow(xvfb, "--samples", str(tmp_path))
+    try:
+        pad.stroke([(240, 80)] + [(240, 80 + 20 * i) for i in range(1, 15)])  # a "1"
+        pad.key("space")
+        second = pad.next_line("prediction: ").split(" | ")[1].split()[0]
+        pad.key("2")
+        line = pad.next_line("sample: ")
+        assert line.split()[1] == second
+        files = list((tmp_path / "mnist" / second).glob("*.png"))
+        assert len(files) == 1 and files[0].with_suffix(".json").is_file()
+    finally:
+        assert pad.close() == 0
+
+
 HANGUL_MODEL = DIGIT_MODEL.with_name("hangul.h5")
 
 

@@ -1,0 +1,78 @@
+"""The sample store: drawings a user confirmed or corrected in the pad, kept with their label.
+
+    SAMPLES/<model name>/<label>/<time>.png   the drawing, dark ink on light paper
+    SAMPLES/<model name>/<label>/<time>.json  its pen-down strokes, the pen, the label
+
+`python -m train.personalize` reads such a folder (or any laid out the same way).
+Each file is written under a temporary name and renamed, the PNG last: a sample is
+there once its PNG is, so a pad killed mid-save loses at most that drawing and never
+leaves a broken file.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+import unicodedata
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drawpad.errors import DrawpadError
+
+
+def default_dir() -> Path:
+    """The platform's per-user data folder for drawpad's samples."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "drawpad" / "samples"
+
+
+def label_folder(label: str) -> str:
+    """A label as a folder name: NFC, so 한 typed on macOS (NFD) and on Linux is one folder."""
+    name = unicodedata.normalize("NFC", label)
+    if not name or name in (".", "..") or any(c in name for c in '/\\:*?"<>|') or not name.isprintable():
+        raise DrawpadError(f"{label!r} cannot be a sample folder name")
+    return name
+
+
+class SampleStore:
+    """The samples of one model under `root` (SAMPLES/<model name>)."""
+
+    def __init__(self, root: str | Path, model: str):
+        self.folder = Path(root) / label_folder(model)
+
+    def save(self, label: str, image: np.ndarray, strokes: list | None = None, pen: int | None = None) -> Path:
+        """Keep one drawing as a sample of `label`; returns its PNG's path."""
+        folder = self.folder / label_folder(label)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        png = folder / f"{stamp}.png"
+        ok, encoded = cv2.imencode(".png", image)
+        if not ok:
+            raise DrawpadError(f"cannot encode the drawing as PNG for {png}")
+        if strokes is not None:
+            record = {"label": unicodedata.normalize("NFC", label), "pen": pen,
+                      "strokes": [[[int(x), int(y)] for x, y in s] for s in strokes]}
+            _write(png.with_suffix(".json"), json.dumps(record, ensure_ascii=False).encode())
+        _write(png, encoded.tobytes())  # last: the PNG is what makes the sample
+        return png
+
+    def count(self) -> int:
+        """How many samples this model has."""
+        return sum(1 for _ in self.folder.glob("*/*.png")) if self.folder.is_dir() else 0
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
