@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from drawpad.engine import quiet_native_stderr
 from drawpad.model_card import write_card
 from train.interrupt import TrainingInterrupted, finished_epochs
 
@@ -77,7 +78,8 @@ def save_model(model, path: str | Path, card: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.h5")
-    model.save(tmp, include_optimizer=False)  # users need the weights, not Adam's state
+    with quiet_native_stderr():  # Keras's warning that .h5 is a legacy format: drawpad's format is .h5
+        model.save(tmp, include_optimizer=False)  # users need the weights, not Adam's state
     write_card(tmp, {**card, "keras_version": keras.__version__,
                      "created": datetime.date.today().isoformat()})
     os.replace(tmp, path)

@@ -1,0 +1,175 @@
+"""A model of your hand: fine-tune a model on the drawings you corrected in the pad.
+
+    python -m train.personalize --model mnist --samples ~/.local/share/drawpad/samples/mnist \\
+        --out models/mnist-mine.h5
+    python -m train.personalize --model hangul --samples DIR --data synth_60 --out models/hangul-mine.h5
+
+SAMPLES is a folder of <label>/ subfolders of PNG drawings, dark ink on light paper,
+with or without their .json strokes: the pad's SAMPLES/<model name>, or any folder
+laid out that way. Each drawing goes through the model's own preprocessing; one with
+strokes is also replayed at other sizes, places and pens, as the pad would see it
+drawn again. The fine-tuning mixes in replays of the base model's training data, so
+it keeps reading everyone else: for digits MNIST and the pen strokes as train.digits
+uses them; for Hangul a converted synthesized set (--data, as train.hangul reads it).
+The result is an ordinary .h5 with its card: `run_pad.py --model models/mnist-mine.h5`.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from drawpad.conversion import file_digest
+from drawpad.errors import DrawpadError, ImageError
+from drawpad.labels import DIGIT_LABELS
+from train.common import provenance, save_model
+from train.interrupt import interruptible
+
+PNG = "*.png"
+
+
+def read_samples(folder: Path, labels: list[str]) -> list[tuple[str, Path]]:
+    """(label, PNG path) of every sample under folder/<label>/; DrawpadError, in one line,
+    for no samples or labels the model does not have."""
+    if not folder.is_dir():
+        raise DrawpadError(f"{folder}: no such samples folder")
+    found = [(unicodedata.normalize("NFC", png.parent.name), png) for png in sorted(folder.glob(f"*/{PNG}"))]
+    if not found:
+        raise DrawpadError(f"{folder}: no samples (expected <label>/<drawing>.png inside)")
+    unknown = sorted({label for label, _ in found} - set(labels))
+    if unknown:
+        raise DrawpadError(f"{folder}: samples of labels the model does not have: {', '.join(unknown[:20])}")
+    return found
+
+
+def sample_inputs(rec, found: list[tuple[str, Path]], copies: int, rng: np.random.Generator):
+    """Model inputs and label indices for the samples: each drawing as it is, and, where its
+    strokes were kept, `copies` replays of them. DrawpadError naming any drawing that
+    cannot be read or recognized."""
+    from data_tools.strokes import replay
+    from drawpad.cli import read_image
+
+    images, labels, bad = [], [], []
+    index = {label: i for i, label in enumerate(rec.labels)}
+    for label, png in found:
+        try:
+            drawings = [read_image(png)]
+            strokes = png.with_suffix(".json")
+            if strokes.is_file():
+                record = json.loads(strokes.read_text(encoding="utf-8"))
+                drawings += [replay({"strokes": record["strokes"]}, rng) for _ in range(copies)]
+            for drawing in drawings:
+                images.append(rec.prepare(drawing))
+                labels.append(index[label])
+        except (ImageError, OSError, ValueError, KeyError) as e:
+            bad.append(f"{png} ({str(e).split(': ')[-1][:60]})")
+    if bad:
+        raise DrawpadError(f"cannot use {len(bad)} sample(s): {'; '.join(bad[:5])}")
+    return np.stack(images), np.array(labels)
+
+
+def base_digits(rec, args, n: int, rng: np.random.Generator):
+    """Replays of what a digit model was trained on: MNIST train (augmented as train.digits
+    does) and pen strokes of the writers its card says it saw."""
+    from data_tools.mnist import load_mnist
+    from data_tools.strokes import load_strokes, writer
+    from train.common import parallel_map
+    from train.digits import LOCAL_MNIST, LOCAL_STROKES, preprocess_digits, preprocess_strokes
+
+    mnist = args.mnist or next((str(p) for p in LOCAL_MNIST if p.exists()), None)
+    (x, y), _ = load_mnist(mnist)
+    pick = rng.choice(len(x), n // 2, replace=False)
+    images = [parallel_map(preprocess_digits, x[pick], seed=int(rng.integers(1 << 30)))]
+    labels = [y[pick].astype(np.int64)]
+    strokes = args.strokes or next((str(p) for p in LOCAL_STROKES if p.is_file()), None)
+    if strokes and strokes != "none":
+        seen = rec.card.get("pendigits_writers_seen", 30)
+        pen = [s for s in load_strokes(strokes) if writer(s) <= seen]
+        chosen = np.array([pen[i] for i in rng.choice(len(pen), n - n // 2)], dtype=object)
+        images.append(parallel_map(preprocess_strokes, chosen, seed=int(rng.integers(1 << 30))))
+        labels.append(np.array([int(s["label"]) for s in chosen]))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def base_hangul(rec, data: Path, n: int, rng: np.random.Generator):
+    """Replays of a converted synthesized set (data_tools.phd08's output, as train.hangul reads it)."""
+    from train.hangul import load
+
+    images, labels, names, _ = load(data)
+    if names != rec.labels:
+        raise DrawpadError(f"{data}: its labels are not the model's (in the same order)")
+    pick = np.sort(rng.choice(len(images), min(n, len(images)), replace=False))
+    return np.asarray(images[pick]), labels[pick].astype(np.int64)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, help="the model to start from: a short name (mnist, hangul) or an .h5")
+    ap.add_argument("--samples", required=True, help="folder of <label>/ subfolders of PNG drawings")
+    ap.add_argument("--out", required=True, help="where to write the personal model")
+    ap.add_argument("--data", help="Hangul: a converted synthesized set to replay (data_tools.phd08's output)")
+    ap.add_argument("--mnist", help="digits: MNIST folder (default: the local copy, as train.digits)")
+    ap.add_argument("--strokes", help="digits: pendigits strokes (default: the local copy; 'none': MNIST alone)")
+    ap.add_argument("--replay", type=int, default=6000, help="base-data images mixed in (default %(default)s)")
+    ap.add_argument("--copies", type=int, default=12,
+                    help="replays of each sample whose strokes were kept (default %(default)s)")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    made_by = provenance("train.personalize", argv)
+    start = time.perf_counter()
+    from drawpad import Recognizer
+    from drawpad.model_files import resolve_model
+
+    try:
+        path = resolve_model(args.model)
+        rec = Recognizer.from_file(path, engine="keras")
+        found = read_samples(Path(args.samples), rec.labels)
+        rng = np.random.default_rng(args.seed)
+        x_mine, y_mine = sample_inputs(rec, found, args.copies, rng)
+        if rec.labels == DIGIT_LABELS:
+            x_base, y_base = base_digits(rec, args, args.replay, rng)
+        elif args.data:
+            x_base, y_base = base_hangul(rec, Path(args.data), args.replay, rng)
+        else:
+            raise DrawpadError("--data is needed for this model: a converted set of its training data to "
+                               "replay (data_tools.phd08's output), so that it keeps reading everyone else")
+    except DrawpadError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    counts = collections.Counter(label for label, _ in found)
+    print(f"{len(found)} samples of {len(counts)} labels ({len(x_mine)} inputs with replays), "
+          f"{len(x_base)} base-data replays", flush=True)
+    fine_tune(rec, np.concatenate([x_mine, x_base]), np.concatenate([y_mine, y_base]), args)
+    card = {**{k: v for k, v in rec.card.items() if k not in ("command", "commit", "created", "keras_version")},
+            **made_by, "name": Path(args.out).stem, "personalized_from": str(path), "base_sha256": file_digest(path),
+            "personal_samples": dict(sorted(counts.items())), "base_replays": len(x_base),
+            "personalize_seconds": round(time.perf_counter() - start)}
+    out = save_model(rec.model, args.out, card)
+    print(f"wrote {out} in {card['personalize_seconds']} s: python run_pad.py --model {out}")
+    return 0
+
+
+def fine_tune(rec, x: np.ndarray, y: np.ndarray, args) -> None:
+    """A few epochs over the samples and the replays together, at a low learning rate."""
+    from drawpad.engine import feed, import_keras
+
+    keras = import_keras()
+    model = rec.model
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not rec.outputs_probabilities)
+    model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=loss, metrics=["accuracy"])
+    order = np.random.default_rng(args.seed).permutation(len(x))
+    model.fit(feed(x[order], rec.runner.input_shape), y[order], batch_size=64, epochs=args.epochs, verbose=2)
+
+
+main = interruptible(main)
+
+if __name__ == "__main__":
+    sys.exit(main())
