@@ -58,6 +58,10 @@ def main() -> None:
         print(f"{len(fonts)} fonts outside {', '.join(sorted(TRAINING_PACKAGE_DIRS))}")
     else:
         fonts = args.fonts or rec.card.get("held_out_fonts") or []
+    missing = [str(f) for f in fonts if not Path(f).is_file()]
+    if missing:
+        raise SystemExit(f"error: font not installed: {', '.join(missing)} (fonts-nanum-extra has NanumBarunpen, "
+                         "fonts-unfonts-core UnGungseo)")
     rng = np.random.default_rng(args.seed)
     figures = {"model": Path(args.model).name, "seed": args.seed, "fonts": {}}
     totals = {engine: np.zeros(3, np.int64) for engine in recs}  # glyphs, top-1, top-5 over all the fonts

@@ -79,7 +79,7 @@ def main() -> None:
     print(f"pendigits replayed on a 400x400 pad ({len(samples)} digits, height 80-320 px, pen 8-30 px, "
           f"seed {args.seed}; {(time.perf_counter() - t) / len(samples) * 1e3:.1f} ms/digit in all):")
     _, (x_test, y_test) = load_mnist(args.mnist)
-    mnist_truths = list(y_test.astype(str))
+    mnist_truths = [str(label) for label in y_test]
     figures = {"model": Path(args.model).name, "seed": args.seed, "pendigits_writers_seen": seen,
                "original_pipeline_pendigits": accuracy(truths, original)}
     for engine, rec in recs.items():

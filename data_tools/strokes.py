@@ -61,6 +61,15 @@ def distorted(sample: dict, rng: np.random.Generator, rotate_deg: float = 15, sh
 def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,
            height: tuple[int, int] = (80, 320), pen: tuple[int, int] = (8, 30)) -> np.ndarray:
     """Draw one sample at a random height, position and pen width on a blank canvas."""
+    placed, width = place_strokes(sample, rng, canvas, height, pen)
+    paper = np.full((canvas, canvas), PAPER, np.uint8)
+    return draw_strokes(paper, placed, width)
+
+
+def place_strokes(sample: dict, rng: np.random.Generator, canvas: int = 400,
+                  height: tuple[int, int] = (80, 320), pen: tuple[int, int] = (8, 30)):
+    """(the sample's strokes at a random height and position on the canvas, y down; a random
+    pen width): what replay draws, and what the pad would keep of such a drawing."""
     strokes, pts = stroke_points(sample)
     if sample.get("y_axis") == "up":
         strokes = [s * (1, -1) for s in strokes]
@@ -74,6 +83,4 @@ def replay(sample: dict, rng: np.random.Generator, canvas: int = 400,
     size = (hi - lo) * scale
     low = width / 2 + 1
     origin = np.array([rng.uniform(low, max(low, canvas - size[k] - width / 2 - 1)) for k in (0, 1)])
-    placed = [(s - lo) * scale + origin for s in strokes]
-    paper = np.full((canvas, canvas), PAPER, np.uint8)
-    return draw_strokes(paper, placed, width)
+    return [(s - lo) * scale + origin for s in strokes], width
