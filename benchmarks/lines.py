@@ -117,6 +117,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     figures = {}
     rec = Recognizer.from_file(args.digits)
+    figures["digits_model"] = Path(args.digits).name
+    figures["digits_writers_seen"] = rec.card.get("pendigits_writers_seen")
     new_writers = [s for s in load_strokes(DATA / "strokes/pendigits-train.ndjson.gz") if writer(s) > 15]
     numbers = [[new_writers[i] for i in rng.choice(len(new_writers), rng.integers(3, 8))] for _ in range(args.n)]
     truths = ["".join(s["label"] for s in number) for number in numbers]

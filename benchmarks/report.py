@@ -63,6 +63,47 @@ def latency_rows(model: str, target_ms: float, target_x: float) -> list:
     ]
 
 
+def line_rows() -> list:
+    def kind(key, what, count, points):
+        return [
+            ("lines", f"{what}: split into the right number of characters",
+             lambda f: pct(f[key]["right_count"]), f">= {count}%", lambda f: f[key]["right_count"] * 100 >= count),
+            ("lines", f"{what}: per character in the line / alone; whole strings right",
+             lambda f: f"{pct(f[key]['per_character_line'])} / {pct(f[key]['per_character_alone'])}; "
+                       f"{pct(f[key]['whole_string'])}",
+             f"within {points} points", lambda f: abs(f[key]["per_character_line"] - f[key]["per_character_alone"])
+             * 100 <= points),
+            ("lines", f"{what}: time a character costs on top of recognizing it alone",
+             lambda f: f"{f[key]['ms_per_character_added']:.2f} ms", "<= 1 ms",
+             lambda f: f[key]["ms_per_character_added"] <= 1),
+        ]
+    model = [("lines", "the digit model of the rows below, and the pendigits writers it was trained on",
+              lambda f: f"{f['digits_model']}: writers 1-{f['digits_writers_seen']}",
+              "writers 16-30 never seen", lambda f: f["digits_writers_seen"] == 15)]
+    return model + (kind("digits_strokes", "numbers of 3-7 pen digits of writers 16-30, split from the strokes (the pad)",
+                 99.5, 0.5)
+            + kind("digits_image", "the same numbers split from the image (`--image --line`)", 99.5, 0.5)[:2]
+            + kind("hangul_image", "words of 2-4 syllables in the held-out fonts", 98, 1))
+
+
+def personal_rows() -> list:
+    def mean(f, key):
+        return f["mean"][key]
+    return [
+        ("personal", "error on each new writer's other digits, before -> after (mean of writers 16-30)",
+         lambda f: f"{pct(mean(f, 'own')['before'])} -> {pct(mean(f, 'own')['after'])} "
+                   f"({1 - mean(f, 'own')['after'] / mean(f, 'own')['before']:.0%} fewer)",
+         ">= 50% fewer", lambda f: mean(f, "own")["after"] <= mean(f, "own")["before"] / 2),
+        ("personal", "what is forgotten: other new writers / MNIST test error, before -> after",
+         lambda f: f"{pct(mean(f, 'other_writers')['before'])} -> {pct(mean(f, 'other_writers')['after'])} / "
+                   f"{pct(mean(f, 'mnist')['before'])} -> {pct(mean(f, 'mnist')['after'])}",
+         "<= 0.2 points worse", lambda f: all(mean(f, k)["after"] - mean(f, k)["before"] <= 0.002
+                                              for k in ("other_writers", "mnist"))),
+        ("personal", "one personalization (20 samples), on 2 cores", lambda f: f"{mean(f, 'personalize_s')} s",
+         "<= 120 s", lambda f: mean(f, "personalize_s") <= 120),
+    ]
+
+
 ROWS = {
     "Digits (`models/mnist.h5`)": [
         ("pad_accuracy-mnist", "MNIST test (10,000, never seen) through the pad's preprocessing",
@@ -86,6 +127,8 @@ ROWS = {
          lambda f: f"{hangul_gap(f):.2f} points", "<= 0.05 points", lambda f: hangul_gap(f) <= 0.05),
         *latency_rows("hangul", 2.0, 40),
     ],
+    "A line of characters (`drawpad/segment.py`)": line_rows(),
+    "Your hand (`train.personalize`)": personal_rows(),
 }
 
 

@@ -20,3 +20,7 @@ def test_ci_runs_the_readme_install_and_test_parts_verbatim():
     install, test = readme_commands()[1].split(" && ")
     assert install in ci and test in ci
     assert ci.index(install) < ci.index(test)
+
+
+def test_readme_is_a_guide_not_a_notebook():
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
