@@ -54,8 +54,9 @@ def load_mnist(path: str | Path | None = None):
     None downloads through keras.datasets.mnist (Colab).
     """
     if path is None:
-        import keras
-        return keras.datasets.mnist.load_data()
+        from drawpad.engine import import_keras
+
+        return import_keras().datasets.mnist.load_data()
     path = Path(path)
     if path.is_dir():
         arrays = {k: read_idx(_find_idx(path, stem)) for k, stem in IDX_FILES.items()}
