@@ -1,16 +1,17 @@
 """A line of ink -> its characters, left to right.
 
 The pieces are connected ink (from an image) or pen-down strokes (in the pad).
-Every size here is relative to the line's own character size, the median height
-of its characters, so small and large writing split alike:
+Every size here is relative to the line's own character size (character_size: the
+median height of its tall pieces), so small and large writing split alike:
 1. pieces that overlap horizontally belong together (the bar of a crossed 7, a
    syllable's final consonant under its vowel, jamo written over each other);
 2. a piece much smaller than a character (a detached short stroke of ㅏ, a dot)
    belongs to its nearest neighbour, never to a character of its own;
 3. digits and other narrow scripts: every gap that remains splits. In a square
    script (Hangul) a syllable's jamo may stand side by side with a gap between
-   them (이, 바, 뭐), so neighbours join where the gap is small for the line and
-   the joined character is not wider than a syllable is.
+   them (이, 바, 뭐), and a font's gap between ㄱ and ㅏ can be wider than the gap
+   between two syllables: neighbours join where the character they make is about as
+   wide as a syllable (join_square).
 Characters that touch (no gap at all) stay one character: their ink is one piece.
 """
 from __future__ import annotations
