@@ -7,7 +7,7 @@ import os
 import sys
 import textwrap
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -249,6 +249,8 @@ class Pad:
         else:
             try:
                 pieces = split_strokes(self.canvas.strokes, self.canvas.pen, self.rec.square_script)
+                if len(pieces) == 1:  # one character: the whole canvas, exactly as before lines
+                    pieces = [replace(pieces[0], image=self.canvas.image())]
                 self.line = [Character(piece, guesses)
                              for piece, guesses in self.rec.recognize_characters(pieces, top=self.top)]
                 self.page, self.message = 0, ""
