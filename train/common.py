@@ -272,7 +272,7 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     try:
         model.fit(prepare(dataset(x, y, batch, shuffle=True, seed=seed, rows=rows)), epochs=epochs,
                   validation_data=prepare(dataset(x_val, y_val, batch, shuffle=False, rows=val_rows)),
-                  verbose=2,
+                  verbose=2, shuffle=False,  # the dataset shuffles itself (and Keras warns otherwise)
                   callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
                              KeepBest(best), history,
                              keras.callbacks.EarlyStopping("val_accuracy", patience=patience,
