@@ -1,6 +1,7 @@
 """Simulated new users teaching the pad their hand: train.personalize, before and after.
 
     python benchmarks/personal.py --model W15.h5 [--writers 16 17 ...]
+    python benchmarks/personal.py --hangul models/hangul.h5 --data synth_60 [--font F.ttf]
 
 W15.h5 is a digit model trained with `python -m train.digits --stroke-writers 15`, so
 pendigits writers 16-30 are new to it. Each of them in turn plays a user: 2 samples
@@ -9,6 +10,11 @@ strokes), are the corrections; train.personalize makes that user's model. Then, 
 and after: that writer's other digits, the other new writers' digits (what the user's
 model forgot of other hands) and MNIST test, all through Recognizer. Per writer and the
 mean; writes benchmarks/results/personal.json.
+
+With --hangul, a held-out font plays the user: 3 renderings (random size and place on
+a 400x400 canvas) of each of 100 syllables are the corrections; then other renderings
+of those 100 and of 500 other syllables, before and after (--data: the converted
+synthesized set train.personalize replays). Writes benchmarks/results/personal-hangul.json.
 """
 from __future__ import annotations
 
@@ -28,13 +34,59 @@ def error(rec, images, labels) -> float:
     return float(np.mean([g != t for g, t in zip(guesses, labels)]))
 
 
+def hangul(args) -> None:
+    """A held-out font as the user of the Hangul model (see the module's docstring)."""
+    import record
+    from data_tools.synth import glyph_canvas, has_glyph
+    from drawpad import Recognizer
+    from drawpad.samples import SampleStore
+    from train.personalize import main as personalize
+
+    base = Recognizer.from_file(args.hangul)
+    rng = np.random.default_rng(args.seed)
+    syllables = [ch for ch in rng.permutation(base.labels) if has_glyph(args.font, ch)]
+    taught, untaught = syllables[:100], syllables[100:600]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SampleStore(tmp, "hangul")
+        for ch in taught:
+            for _ in range(3):
+                store.save(ch, glyph_canvas(args.font, ch, rng))
+        out = Path(tmp) / "mine.h5"
+        t = time.perf_counter()
+        if personalize(["--model", args.hangul, "--samples", str(store.folder), "--out", str(out),
+                        "--data", args.data, "--seed", str(args.seed)]) != 0:
+            raise SystemExit("error: personalizing the Hangul model failed")
+        seconds = time.perf_counter() - t
+        after = Recognizer.from_file(out)
+        figures = {"model": Path(args.hangul).name, "font": Path(args.font).name, "samples": 300,
+                   "personalize_s": round(seconds, 1)}
+        for name, chars in (("taught", taught), ("others", untaught)):
+            images = [glyph_canvas(args.font, ch, rng) for ch in chars]
+            figures[name] = {"before": round(error(base, images, chars), 5),
+                             "after": round(error(after, images, chars), 5), "n": len(chars)}
+    print(f"{figures['font']} as the user: the 100 taught syllables' other renderings, error "
+          f"{figures['taught']['before']:.2%} -> {figures['taught']['after']:.2%}; 500 others "
+          f"{figures['others']['before']:.2%} -> {figures['others']['after']:.2%}; personalized in {seconds:.0f} s")
+    record.write("personal-hangul", figures)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, help="a digit model trained with --stroke-writers 15")
+    ap.add_argument("--model", help="a digit model trained with --stroke-writers 15")
+    ap.add_argument("--hangul", help="instead: this Hangul model, a held-out font as its user")
+    ap.add_argument("--data", help="with --hangul: the converted synthesized set to replay")
+    ap.add_argument("--font", default="/usr/share/fonts/truetype/lexi/LexiSaebomR.ttf",
+                    help="with --hangul: the held-out font that plays the user (default %(default)s)")
     ap.add_argument("--writers", type=int, nargs="+", default=list(range(16, 31)))
     ap.add_argument("--mnist", default=str(DATA / "mnist"))
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.hangul:
+        if not args.data:
+            raise SystemExit("error: --hangul needs --data, the converted synthesized set to replay")
+        return hangul(args)
+    if not args.model:
+        raise SystemExit("error: give --model (a --stroke-writers 15 digit model) or --hangul")
 
     import record
     from data_tools.mnist import load_mnist
