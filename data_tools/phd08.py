@@ -5,8 +5,9 @@
 
 A dump is one file per syllable (named after it, e.g. 가.txt) holding samples:
 a name line FO_FS_CP_RE_TH_SL, a line "H W", H rows of W 0/1 characters
-(1 = ink), a blank line. A first pass counts the selected samples; a second
-fills an on-disk array of exactly that size, so memory stays flat. Images go
+(1 = ink), a blank line. A first pass over each file's bytes finds and checks
+the selected samples and notes where each starts; a second decodes them from
+there into an on-disk array of exactly that size, so memory stays flat. Images go
 through drawpad's own preprocessing, so training data looks like pad input.
 Labels come from the file name's syllable, never from directory order.
 """
@@ -51,6 +52,37 @@ class Sample:
         return parts if len(parts) == len(FIELDS) else [""] * len(FIELDS)
 
 
+# A dump is read in place, never split into lines. Line ends are those of
+# bytes.splitlines() (CRLF, LF or a lone CR) and blanks those of bytes.strip(),
+# so every sample is found, and every report names the line, as before.
+LINE_END = re.compile(rb"\r\n|\r|\n")
+BLANK_LINE = re.compile(rb"[ \t\x0b\x0c]*(?:\r\n|\r|\n|\Z)")
+NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")
+# A name line and an "H W" line as PHD08 writes them: a shortcut past the general parse.
+PHD08_HEADER = re.compile(rb"([!-~]+)\r?\n([0-9]+) ([0-9]+)(\r?\n)")
+
+
+@dataclass
+class Header:
+    """A sample's name and "H W" lines, and where its rows start."""
+    name: str
+    line: int            # 1-based line of the name
+    h: int
+    w: int
+    rows: int            # byte offset of the first row
+    row_end: bytes       # the "H W" line's line end, which regular rows share
+
+    @property
+    def stride(self) -> int:
+        """Bytes a row takes when it is W characters and row_end."""
+        return self.w + len(self.row_end)
+
+    @property
+    def line_after(self) -> int:
+        """The line after the H rows."""
+        return self.line + 2 + self.h
+
+
 def read_samples(path: Path, pattern: re.Pattern | None, report) -> Iterator[Sample]:
     """Samples of one dump whose name fully matches `pattern` (all if None).
 
@@ -58,73 +90,186 @@ def read_samples(path: Path, pattern: re.Pattern | None, report) -> Iterator[Sam
     resumes at the next blank line. Non-selected samples are skipped without
     decoding their rows.
     """
+    data = read_dump(path, report)
+    for _offset, sample in scan(path, data, pattern, report):
+        yield sample
+
+
+def read_dump(path: Path, report) -> bytes:
+    """A dump's bytes; b"" after reporting a file that cannot be read or holds nothing."""
     try:
-        lines = path.read_bytes().splitlines()  # CRLF or LF
+        data = path.read_bytes()
     except OSError as e:
         report(Malformed(f"{path}: cannot read ({e.strerror or e})"))
-        return
-    if not any(line.strip() for line in lines):
+        return b""
+    if not NOT_BLANK.search(data):
         report(Malformed(f"{path}:1: empty file"))
-        return
-    n, i = len(lines), 0
+        return b""
+    return data
 
-    def resync(j: int) -> int:
-        while j < n and lines[j].strip():
-            j += 1
-        return j
 
-    while i < n:
-        name = lines[i].strip()
-        if not name:
-            i += 1
+def scan(path: Path, data: bytes, pattern: re.Pattern | None, report) -> Iterator[tuple[int, Sample]]:
+    """(byte offset of its name, sample) for each selected sample, in one pass over data.
+
+    A malformed sample is reported and parsing resumes at the next blank line;
+    one that is not selected is skipped by its row count, its rows unread.
+    """
+    starts = line_starts(data) if pattern is not None else None  # only skipping needs them
+    pos, line = 0, 1
+    while pos < len(data):
+        blank = BLANK_LINE.match(data, pos)
+        if blank:
+            pos, line = blank.end(), line + 1
             continue
-        start = i + 1
         try:
-            name = name.decode("ascii")
-            header = lines[i + 1].split() if i + 1 < n else []
-            if len(header) != 2 or not all(h.isdigit() for h in header):
-                raise Malformed(f"{path}:{start + 1}: expected an 'H W' line after sample "
-                                f"{name!r}, got {lines[i + 1][:40]!r}" if i + 1 < n else
-                                f"{path}:{start + 1}: file ends after sample name {name!r}")
-            h, w = int(header[0]), int(header[1])
-            if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
-                raise Malformed(f"{path}:{start + 1}: bad size {h}x{w}")
+            head = read_header(path, data, pos, line)
+        except Malformed as e:
+            report(e)
+            pos, line = skip_to_blank(data, next_line(data, pos), line + 1)
+            continue
+        if pattern is not None and not pattern.fullmatch(head.name):
+            pos, line = offset_of_line(data, starts, head.line_after), head.line_after
+            continue
+        try:
+            bits, after = read_rows(path, data, head)
+        except Malformed as e:
+            report(e)
+            pos, line = skip_to_blank(data, head.rows, head.line + 2)
+            continue
+        yield pos, Sample(head.name, head.line, bits)
+        pos, line = after, head.line_after
+
+
+def sample_at(path: Path, data: bytes, offset: int, line: int) -> Sample:
+    """The sample whose name line starts at byte offset (where scan found it)."""
+    head = read_header(path, data, offset, line)
+    return Sample(head.name, line, read_rows(path, data, head)[0])
+
+
+def line_starts(data: bytes) -> np.ndarray:
+    """Byte offset of every line, in one pass of numpy over the bytes."""
+    chars = np.frombuffer(data, np.uint8)
+    cr = np.flatnonzero(chars == 13)
+    lone_cr = cr[np.take(chars, cr + 1, mode="clip") != 10]  # the last byte clips onto itself
+    ends = np.flatnonzero(chars == 10)
+    if len(lone_cr):
+        ends = np.sort(np.concatenate((ends, lone_cr)))
+    return np.concatenate(([0], ends + 1))
+
+
+def offset_of_line(data: bytes, starts: np.ndarray, line: int) -> int:
+    """Byte offset of a 1-based line (starts from line_starts); len(data) past the last."""
+    return int(starts[line - 1]) if line <= len(starts) else len(data)
+
+
+def next_line(data: bytes, pos: int) -> int:
+    """Where the line after the one at pos starts (len(data) at the end)."""
+    end = LINE_END.search(data, pos)
+    return end.end() if end else len(data)
+
+
+def line_at(data: bytes, pos: int) -> tuple[bytes, bytes, int]:
+    """The line at pos: its text, its line end, where the next line starts."""
+    end = LINE_END.search(data, pos)
+    if end is None:
+        return data[pos:], b"", len(data)
+    return data[pos:end.start()], end.group(), end.end()
+
+
+def skip_to_blank(data: bytes, pos: int, line: int) -> tuple[int, int]:
+    """(pos, line) of the first blank line from pos on, or of the end."""
+    while pos < len(data) and not BLANK_LINE.match(data, pos):
+        pos, line = next_line(data, pos), line + 1
+    return pos, line
+
+
+def read_header(path: Path, data: bytes, pos: int, line: int) -> Header:
+    """The name line at pos and the "H W" line under it."""
+    m = PHD08_HEADER.match(data, pos)
+    if m:
+        name, hw, row_end, rows = m[1].decode("ascii"), (m[2], m[3]), m[4], m.end()
+    else:  # blanks around the name or the numbers, or something wrong
+        text, _, after = line_at(data, pos)
+        try:
+            name = text.strip().decode("ascii")
         except UnicodeDecodeError:
-            report(Malformed(f"{path}:{start}: sample name is not ASCII"))
-            i = resync(i)
-            continue
-        except Malformed as e:
-            report(e)
-            i = resync(i + 1)
-            continue
-        first_row = i + 2
-        rows = lines[first_row:first_row + h]
-        i = first_row + h
-        if pattern is not None and not pattern.fullmatch(name):
-            continue
-        try:
-            if len(rows) < h:
-                raise Malformed(f"{path}:{start}: sample {name!r} truncated: "
-                                f"{len(rows)} of {h} rows")
-            for k, row in enumerate(rows):
-                if len(row.rstrip()) != w:
-                    what = "blank" if not row.strip() else f"{len(row.rstrip())} characters"
-                    raise Malformed(f"{path}:{start + 2 + k}: sample {name!r}: row {k + 1} "
-                                    f"is {what}, expected {w}")
-            if i < n and lines[i].strip() and set(lines[i].strip()) <= {48, 49}:
-                raise Malformed(f"{path}:{i + 1}: sample {name!r} has more than {h} rows")
-            bits = np.frombuffer(b"".join(r[:w] for r in rows), np.uint8).reshape(h, w) - 48
-            if bits.max() > 1:
-                y, x = np.argwhere(bits > 1)[0]
-                raise Malformed(f"{path}:{start + 2 + y}: sample {name!r}: "
-                                f"character {chr(bits[y, x] + 48)!r} is not 0 or 1")
-            if not bits.any():
-                raise Malformed(f"{path}:{start}: sample {name!r} has no ink")
-        except Malformed as e:
-            report(e)
-            i = resync(first_row)  # a short sample's rows end at a blank line before i
-            continue
-        yield Sample(name, start, bits)
+            raise Malformed(f"{path}:{line}: sample name is not ASCII") from None
+        if after >= len(data):
+            raise Malformed(f"{path}:{line + 1}: file ends after sample name {name!r}")
+        size, row_end, rows = line_at(data, after)
+        hw = size.split()
+        if len(hw) != 2 or not all(x.isdigit() for x in hw):
+            raise Malformed(f"{path}:{line + 1}: expected an 'H W' line after sample "
+                            f"{name!r}, got {size[:40]!r}")
+    h, w = int(hw[0]), int(hw[1])
+    if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+        raise Malformed(f"{path}:{line + 1}: bad size {h}x{w}")
+    return Header(name, line, h, w, rows, row_end)
+
+
+def read_rows(path: Path, data: bytes, head: Header) -> tuple[np.ndarray, int]:
+    """The H x W bits under a header and where the line after them starts.
+
+    Raises Malformed for what the original parser reported, in its order:
+    missing rows, a row of the wrong width, a row too many, a character not
+    0 or 1, no ink.
+    """
+    bits = regular_bits(data, head)
+    if bits is None:
+        rows, after = rows_one_by_one(path, data, head)
+    else:
+        after = head.rows + head.h * head.stride
+    if after < len(data) and not BLANK_LINE.match(data, after):  # more 0s and 1s: a row too many
+        text = line_at(data, after)[0].strip()
+        if set(text) <= {48, 49}:
+            raise Malformed(f"{path}:{head.line_after}: sample {head.name!r} has more than {head.h} rows")
+    if bits is None:
+        bits = decode_rows(path, head, rows)
+    if not bits.any():
+        raise Malformed(f"{path}:{head.line}: sample {head.name!r} has no ink")
+    return bits, after
+
+
+def regular_bits(data: bytes, head: Header) -> np.ndarray | None:
+    """The bits straight from the buffer when every row is W 0/1 characters and
+    the "H W" line's line end, as PHD08 writes them; None for anything else."""
+    end = head.rows + head.h * head.stride
+    if head.row_end not in (b"\n", b"\r\n") or end > len(data):
+        return None
+    block = data[head.rows:end]
+    for k, byte in enumerate(head.row_end):  # each row's line end in its place
+        if block[head.w + k::head.stride] != bytes((byte,)) * head.h:
+            return None
+    if block.translate(None, b"01") != head.row_end * head.h:  # and nothing else but 0s and 1s
+        return None
+    return np.frombuffer(block, np.uint8).reshape(head.h, head.stride)[:, :head.w] - 48
+
+
+def rows_one_by_one(path: Path, data: bytes, head: Header) -> tuple[list[bytes], int]:
+    """The H lines under a header, checked for count and width (trailing blanks allowed)."""
+    rows, pos = [], head.rows
+    while len(rows) < head.h and pos < len(data):
+        text, _, pos = line_at(data, pos)
+        rows.append(text)
+    if len(rows) < head.h:
+        raise Malformed(f"{path}:{head.line}: sample {head.name!r} truncated: "
+                        f"{len(rows)} of {head.h} rows")
+    for k, row in enumerate(rows):
+        if len(row.rstrip()) != head.w:
+            what = "blank" if not row.strip() else f"{len(row.rstrip())} characters"
+            raise Malformed(f"{path}:{head.line + 2 + k}: sample {head.name!r}: row {k + 1} "
+                            f"is {what}, expected {head.w}")
+    return rows, pos
+
+
+def decode_rows(path: Path, head: Header, rows: list[bytes]) -> np.ndarray:
+    """Rows of W characters (past W, blanks) -> bits; Malformed at the first not 0 or 1."""
+    bits = np.frombuffer(b"".join(r[:head.w] for r in rows), np.uint8).reshape(head.h, head.w) - 48
+    if bits.max() > 1:
+        y, x = np.argwhere(bits > 1)[0]
+        raise Malformed(f"{path}:{head.line + 2 + y}: sample {head.name!r}: "
+                        f"character {chr(rows[y][x])!r} is not 0 or 1")
+    return bits
 
 
 def syllable_of(path: Path) -> str:
@@ -140,7 +285,11 @@ def to_image(bits: np.ndarray, spec: Preprocessing) -> np.ndarray:
 # -- the two passes ---------------------------------------------------------
 
 def count_file(path: Path, pattern: str | None, strict: bool):
-    """-> (selected sample count, [problems]); the first problem raises if strict."""
+    """-> (where each selected sample starts, [problems]); the first problem raises if strict.
+
+    The samples' places are an (n, 2) int64 array of (byte offset, line) of
+    their name lines: small, and all fill_file needs to decode them again.
+    """
     problems: list[str] = []
 
     def report(e: Malformed):
@@ -149,18 +298,25 @@ def count_file(path: Path, pattern: str | None, strict: bool):
         problems.append(str(e))
 
     compiled = re.compile(pattern) if pattern else None
-    return sum(1 for _ in read_samples(path, compiled, report)), problems
+    data = read_dump(path, report)
+    places = [(offset, s.line) for offset, s in scan(path, data, compiled, report)]
+    return np.array(places, np.int64).reshape(-1, 2), problems
 
 
-def fill_file(path: Path, pattern: str | None, spec: Preprocessing, images_path: Path,
-              offset: int, count: int):
-    """Preprocess one file's selected samples into rows offset.. of the on-disk array."""
+def fill_file(path: Path, places: np.ndarray, spec: Preprocessing, images_path: Path, offset: int):
+    """Preprocess one file's selected samples, found at places by count_file,
+    into rows offset.. of the on-disk array."""
     images = np.load(images_path, mmap_mode="r+")
-    compiled = re.compile(pattern) if pattern else None
+    try:
+        data = path.read_bytes() if len(places) else b""
+    except OSError:
+        raise RuntimeError(f"{path} changed during the conversion") from None
     names, blank = [], []
-    for k, s in enumerate(read_samples(path, compiled, lambda e: None)):
-        if k == count:
-            raise RuntimeError(f"{path} changed during the conversion")
+    for k, (at, line) in enumerate(places.tolist()):
+        try:
+            s = sample_at(path, data, at, line)
+        except Malformed:
+            raise RuntimeError(f"{path} changed during the conversion") from None
         try:
             images[offset + k] = to_image(s.bits, spec)
         except ImageError as e:  # a blob the pad would refuse (no-ink samples never get here)
@@ -168,8 +324,6 @@ def fill_file(path: Path, pattern: str | None, spec: Preprocessing, images_path:
             blank.append(f"{path}:{s.line}: sample {s.name!r}: {e}")
         names.append((s.name, *s.fields()))
     images.flush()
-    if len(names) != count:
-        raise RuntimeError(f"{path} changed during the conversion")
     return names, blank
 
 
@@ -202,18 +356,19 @@ def convert(data_dir, out, spec: Preprocessing = HANGUL_SPEC, pattern: str | Non
     files = sorted((f for f in files if syllable_of(f) in index),
                    key=lambda f: (index[syllable_of(f)], str(f)))
 
-    # Pass 1: count, so the array can be preallocated at its exact size.
+    # Pass 1: find the selected samples, so the array can be preallocated at its exact size.
     problems: list[str] = []
-    counts = []
+    places = []
     bar = Progress(len(files), "counting: files") if progress else None
     with pool(workers) as executor:
         jobs = [executor.submit(count_file, f, pattern, strict) for f in files]
         for job in jobs:
-            c, p = job.result()  # Malformed propagates under --strict
-            counts.append(c)
+            found, p = job.result()  # Malformed propagates under --strict
+            places.append(found)
             problems += p
             if bar:
-                bar.update(1, c)
+                bar.update(1, len(found))
+    counts = [len(found) for found in places]
     total = sum(counts)
 
     # Pass 2: fill, under a temporary name; renamed only when complete.
@@ -227,8 +382,8 @@ def convert(data_dir, out, spec: Preprocessing = HANGUL_SPEC, pattern: str | Non
     bar = Progress(len(files), "converting: files") if progress else None
     rows = []
     with pool(workers) as executor:
-        jobs = [executor.submit(fill_file, f, pattern, spec, tmp / "images.npy", int(o), c)
-                for f, o, c in zip(files, offsets, counts)]
+        jobs = [executor.submit(fill_file, f, found, spec, tmp / "images.npy", int(o))
+                for f, found, o in zip(files, places, offsets)]
         for f, c, job in zip(files, counts, jobs):
             names, blank = job.result()
             problems += blank

@@ -130,6 +130,132 @@ def test_malformed_samples_are_reported_skipped_and_counted(tmp_path, bad, messa
     assert not (tmp_path / "strict").exists()
 
 
+FIRST, LAST = sample("B_0_0_0_0_0", GOOD), sample("D_2_0_0_0_0", GOOD)
+
+# What read_samples keeps ("line: name") and reports ("line: what", after the path), word
+# for word as the line-by-line parser reported it before the one-pass parser replaced it.
+EVERY_SAMPLE = {
+    "the file ends inside the rows": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n1111",
+        ["1: B_0_0_0_0_0"], ["7: sample 'S_0_0_0_0_1' truncated: 2 of 3 rows"]),
+    "the file ends after the size line": (FIRST + "S_0_0_0_0_1\n3 4\n",
+        ["1: B_0_0_0_0_0"], ["7: sample 'S_0_0_0_0_1' truncated: 0 of 3 rows"]),
+    "the file ends after a name": (FIRST + "S_0_0_0_0_1",
+        ["1: B_0_0_0_0_0"], ["8: file ends after sample name 'S_0_0_0_0_1'"]),
+    "the last row has no line end": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n1111\n0110",
+        ["1: B_0_0_0_0_0", "7: S_0_0_0_0_1"], []),
+    "no line end at the end of the file": (FIRST + LAST.rstrip("\n"),
+        ["1: B_0_0_0_0_0", "7: D_2_0_0_0_0"], []),
+    "a size line that is not two numbers": (FIRST + "S_0_0_0_0_1\n3x4\n0110\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["8: expected an 'H W' line after sample 'S_0_0_0_0_1', got b'3x4'"]),
+    "a size line too long to quote whole": (FIRST + "S_0_0_0_0_1\n" + "ab" * 30 + "\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "11: D_2_0_0_0_0"],
+        ["8: expected an 'H W' line after sample 'S_0_0_0_0_1', got b'" + "ab" * 20 + "'"]),
+    "a blank line for the size line": (FIRST + "S_0_0_0_0_1\n\n3 4\n0110\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "14: D_2_0_0_0_0"],
+        ["8: expected an 'H W' line after sample 'S_0_0_0_0_1', got b''",
+         "10: expected an 'H W' line after sample '3 4', got b'0110'"]),
+    "a size of 0": (FIRST + "S_0_0_0_0_1\n0 4\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "10: D_2_0_0_0_0"], ["8: bad size 0x4"]),
+    "a size over MAX_SIDE": (FIRST + "S_0_0_0_0_1\n3 5000\n0110\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"], ["8: bad size 3x5000"]),
+    "a row too long": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n11110\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["10: sample 'S_0_0_0_0_1': row 2 is 5 characters, expected 4"]),
+    "a row with a leading blank": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n 1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["10: sample 'S_0_0_0_0_1': row 2 is 5 characters, expected 4"]),
+    "rows with trailing blanks": (FIRST + "S_0_0_0_0_1\n3 4\n0110  \n1111\t\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "7: S_0_0_0_0_1", "13: D_2_0_0_0_0"], []),
+    "blanks around the name and the numbers": (FIRST + "  S_0_0_0_0_1 \t\n 3\t4 \n0110\n1111\n0110\n\n"
+                                               + LAST,
+        ["1: B_0_0_0_0_0", "7: S_0_0_0_0_1", "13: D_2_0_0_0_0"], []),
+    "a row too short before a stray character": (FIRST + "S_0_0_0_0_1\n3 4\n01x0\n111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["10: sample 'S_0_0_0_0_1': row 2 is 3 characters, expected 4"]),
+    "a stray character": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n1111\n0120\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["11: sample 'S_0_0_0_0_1': character '2' is not 0 or 1"]),
+    "a blank inside a row": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n11 1\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["10: sample 'S_0_0_0_0_1': character ' ' is not 0 or 1"]),
+    "a row too many before a stray character": (FIRST + "S_0_0_0_0_1\n2 4\n0x10\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"], ["11: sample 'S_0_0_0_0_1' has more than 2 rows"]),
+    "a name that is not ASCII": (FIRST + "S_가_0\n3 4\n0110\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"], ["7: sample name is not ASCII"]),
+    "no blank line between samples": (FIRST.rstrip("\n") + "\n" + LAST,
+        ["1: B_0_0_0_0_0", "6: D_2_0_0_0_0"], []),
+    "no blank line after a malformed sample": (FIRST + "S_1\n2 2\n01\n11\n1\n" + LAST,
+        ["1: B_0_0_0_0_0"], ["11: sample 'S_1' has more than 2 rows"]),  # D is read as its rows
+    "no blank line after a sample without ink": (FIRST + "S_1\n1 2\n00\n" + LAST,
+        ["1: B_0_0_0_0_0"], ["7: sample 'S_1' has no ink"]),
+}
+
+# The same with --pattern selecting B and D: the others are skipped by their
+# row count, unread, whatever those rows hold.
+SELECTED = {
+    "a short sample is skipped by its row count": (FIRST + "X_9\n5 4\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0"], ["15: expected an 'H W' line after sample '1111', got b'0110'"]),
+    "so is a sample with a row too many": (FIRST + "X_9\n2 4\n0110\n0110\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"], ["12: expected an 'H W' line after sample '0110', got b''"]),
+    "a row of the wrong width goes unread": (FIRST + "X_9\n3 4\n011\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"], []),
+    "a stray character goes unread": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n1111\n0120\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"], []),
+    "a sample cut short by the end of the file": (FIRST + "S_0_0_0_0_1\n3 4\n0110\n1111",
+        ["1: B_0_0_0_0_0"], []),
+    "a bad size line is still reported": (FIRST + "S_0_0_0_0_1\n3x4\n0110\n1111\n0110\n\n" + LAST,
+        ["1: B_0_0_0_0_0", "13: D_2_0_0_0_0"],
+        ["8: expected an 'H W' line after sample 'S_0_0_0_0_1', got b'3x4'"]),
+}
+LINE_ENDS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r"}  # bytes.splitlines() takes a lone CR too
+
+
+@pytest.mark.parametrize("line_end", LINE_ENDS)
+@pytest.mark.parametrize("pattern, case", [(None, c) for c in EVERY_SAMPLE] +
+                         [("[BD]_[0-9_]+", c) for c in SELECTED])
+def test_reports_are_word_for_word_whatever_the_line_ends(tmp_path, pattern, case, line_end):
+    text, kept, reports = (SELECTED if pattern else EVERY_SAMPLE)[case]
+    path = tmp_path / "가.txt"
+    path.write_bytes(text.replace("\n", LINE_ENDS[line_end]).encode())
+    problems = []
+    samples = list(read_samples(path, pattern and re.compile(pattern), problems.append))
+    assert [f"{s.line}: {s.name}" for s in samples] == kept
+    assert [str(p) for p in problems] == [f"{path}:{r}" for r in reports]
+    assert all(s.bits.tolist() == [[0, 1, 1, 0], [1, 1, 1, 1], [0, 1, 1, 0]] for s in samples)
+    places, counted = phd08.count_file(path, pattern, strict=False)  # the converter's first pass
+    assert counted == [str(p) for p in problems]
+    data = path.read_bytes()
+    assert [phd08.sample_at(path, data, at, line).name for at, line in places.tolist()] == \
+        [s.name for s in samples]
+
+
+def test_unselected_samples_are_not_decoded(monkeypatch):
+    decoded = []
+    real = phd08.regular_bits
+
+    def regular_bits(data, head):
+        decoded.append(head.name)
+        return real(data, head)
+
+    monkeypatch.setattr(phd08, "regular_bits", regular_bits)
+    names = [s.name for s in read_samples(GA_30, re.compile(PATTERN), pytest.fail)]
+    assert len(names) == 27 and decoded == names
+
+
+def test_the_second_pass_decodes_where_the_first_found_the_samples(tmp_path):
+    text = sample("S_0_0_0_0_1", GOOD) + "\n \n" + sample("M_1_0_2_1_0", ["1", "1"])
+    path = dump(tmp_path / "가.txt", text, crlf=True)
+    places, problems = phd08.count_file(path, None, strict=False)
+    assert problems == [] and places.dtype == np.int64
+    assert places.tolist() == [[0, 1], [path.read_bytes().index(b"M_1"), 9]]
+    path.write_bytes(b"\r\n" + path.read_bytes())  # no sample starts there any more
+    images = tmp_path / "images.npy"
+    np.lib.format.open_memmap(images, "w+", np.uint8, (2, 60, 60))
+    with pytest.raises(RuntimeError, match="changed during the conversion"):
+        phd08.fill_file(path, places, phd08.HANGUL_SPEC, images, 0)
+
+
 def test_strict_stops_at_a_malformed_sample_with_status_2(tmp_path, capsys):
     dump(tmp_path / "in" / "가.txt", sample("S_0_0_0_0_1", GOOD) + "S_1\n2 2\n01\n\n")
     assert main(["--data-dir", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--strict"]) == 2
