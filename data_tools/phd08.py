@@ -66,6 +66,7 @@ PHD08_HEADER = re.compile(rb"([!-~]+)\r?\n([0-9]+) ([0-9]+)(\r?\n)")
 class Header:
     """A sample's name and "H W" lines, and where its rows start."""
     name: str
+    at: int              # byte offset of the name line
     line: int            # 1-based line of the name
     h: int
     w: int
@@ -91,8 +92,8 @@ def read_samples(path: Path, pattern: re.Pattern | None, report) -> Iterator[Sam
     decoding their rows.
     """
     data = read_dump(path, report)
-    for _offset, sample in scan(path, data, pattern, report):
-        yield sample
+    for head in scan(path, data, pattern, report):
+        yield Sample(head.name, head.line, bits_of(path, data, head))
 
 
 def read_dump(path: Path, report) -> bytes:
@@ -108,8 +109,8 @@ def read_dump(path: Path, report) -> bytes:
     return data
 
 
-def scan(path: Path, data: bytes, pattern: re.Pattern | None, report) -> Iterator[tuple[int, Sample]]:
-    """(byte offset of its name, sample) for each selected sample, in one pass over data.
+def scan(path: Path, data: bytes, pattern: re.Pattern | None, report) -> Iterator[Header]:
+    """The header of each selected, well-formed sample, in one pass over data.
 
     A malformed sample is reported and parsing resumes at the next blank line;
     one that is not selected is skipped by its row count, its rows unread.
@@ -131,19 +132,19 @@ def scan(path: Path, data: bytes, pattern: re.Pattern | None, report) -> Iterato
             pos, line = offset_of_line(data, starts, head.line_after), head.line_after
             continue
         try:
-            bits, after = read_rows(path, data, head)
+            after = check_rows(path, data, head)
         except Malformed as e:
             report(e)
             pos, line = skip_to_blank(data, head.rows, head.line + 2)
             continue
-        yield pos, Sample(head.name, head.line, bits)
+        yield head
         pos, line = after, head.line_after
 
 
 def sample_at(path: Path, data: bytes, offset: int, line: int) -> Sample:
     """The sample whose name line starts at byte offset (where scan found it)."""
     head = read_header(path, data, offset, line)
-    return Sample(head.name, line, read_rows(path, data, head)[0])
+    return Sample(head.name, line, bits_of(path, data, head))
 
 
 def line_starts(data: bytes) -> np.ndarray:
@@ -204,45 +205,52 @@ def read_header(path: Path, data: bytes, pos: int, line: int) -> Header:
     h, w = int(hw[0]), int(hw[1])
     if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
         raise Malformed(f"{path}:{line + 1}: bad size {h}x{w}")
-    return Header(name, line, h, w, rows, row_end)
+    return Header(name, pos, line, h, w, rows, row_end)
 
 
-def read_rows(path: Path, data: bytes, head: Header) -> tuple[np.ndarray, int]:
-    """The H x W bits under a header and where the line after them starts.
-
-    Raises Malformed for what the original parser reported, in its order:
-    missing rows, a row of the wrong width, a row too many, a character not
-    0 or 1, no ink.
-    """
-    bits = regular_bits(data, head)
-    if bits is None:
-        rows, after = rows_one_by_one(path, data, head)
-    else:
+def check_rows(path: Path, data: bytes, head: Header) -> int:
+    """Where the line after a sample's rows starts, once they pass the original
+    parser's checks, in its order: missing rows, a row of the wrong width, a
+    row too many, a character not 0 or 1, no ink (raises Malformed)."""
+    if is_regular(data, head):  # bytes compared in place, nothing decoded
         after = head.rows + head.h * head.stride
-    if after < len(data) and not BLANK_LINE.match(data, after):  # more 0s and 1s: a row too many
-        text = line_at(data, after)[0].strip()
-        if set(text) <= {48, 49}:
-            raise Malformed(f"{path}:{head.line_after}: sample {head.name!r} has more than {head.h} rows")
-    if bits is None:
-        bits = decode_rows(path, head, rows)
-    if not bits.any():
+        check_no_extra_row(path, data, head, after)
+        inked = data.find(b"1", head.rows, after) >= 0
+    else:
+        rows, after = rows_one_by_one(path, data, head)
+        check_no_extra_row(path, data, head, after)
+        inked = decode_rows(path, head, rows).any()
+    if not inked:
         raise Malformed(f"{path}:{head.line}: sample {head.name!r} has no ink")
-    return bits, after
+    return after
 
 
-def regular_bits(data: bytes, head: Header) -> np.ndarray | None:
-    """The bits straight from the buffer when every row is W 0/1 characters and
-    the "H W" line's line end, as PHD08 writes them; None for anything else."""
+def bits_of(path: Path, data: bytes, head: Header) -> np.ndarray:
+    """The H x W bits (1 = ink) of a sample that passed check_rows."""
+    if is_regular(data, head):  # straight from the buffer
+        block = np.frombuffer(data, np.uint8, head.h * head.stride, head.rows)
+        return block.reshape(head.h, head.stride)[:, :head.w] - 48
+    return decode_rows(path, head, rows_one_by_one(path, data, head)[0])
+
+
+def is_regular(data: bytes, head: Header) -> bool:
+    """Whether every row is W 0/1 characters and the "H W" line's line end, as PHD08 writes them."""
     end = head.rows + head.h * head.stride
     if head.row_end not in (b"\n", b"\r\n") or end > len(data):
-        return None
+        return False
     block = data[head.rows:end]
     for k, byte in enumerate(head.row_end):  # each row's line end in its place
         if block[head.w + k::head.stride] != bytes((byte,)) * head.h:
-            return None
-    if block.translate(None, b"01") != head.row_end * head.h:  # and nothing else but 0s and 1s
-        return None
-    return np.frombuffer(block, np.uint8).reshape(head.h, head.stride)[:, :head.w] - 48
+            return False
+    return block.translate(None, b"01") == head.row_end * head.h  # and nothing else but 0s and 1s
+
+
+def check_no_extra_row(path: Path, data: bytes, head: Header, after: int) -> None:
+    """Malformed when the line after the rows is more 0s and 1s."""
+    if after < len(data) and not BLANK_LINE.match(data, after):
+        text = line_at(data, after)[0].strip()
+        if set(text) <= {48, 49}:
+            raise Malformed(f"{path}:{head.line_after}: sample {head.name!r} has more than {head.h} rows")
 
 
 def rows_one_by_one(path: Path, data: bytes, head: Header) -> tuple[list[bytes], int]:
@@ -299,7 +307,7 @@ def count_file(path: Path, pattern: str | None, strict: bool):
 
     compiled = re.compile(pattern) if pattern else None
     data = read_dump(path, report)
-    places = [(offset, s.line) for offset, s in scan(path, data, compiled, report)]
+    places = [(head.at, head.line) for head in scan(path, data, compiled, report)]
     return np.array(places, np.int64).reshape(-1, 2), problems
 
 
@@ -387,7 +395,8 @@ def convert(data_dir, out, spec: Preprocessing = HANGUL_SPEC, pattern: str | Non
         for f, c, job in zip(files, counts, jobs):
             names, blank = job.result()
             problems += blank
-            rows += [(str(f.relative_to(data_dir)), *n, index[syllable_of(f)]) for n in names]
+            file, label = str(f.relative_to(data_dir)), index[syllable_of(f)]  # once a file, not a sample
+            rows += [(file, *n, label) for n in names]
             if bar:
                 bar.update(1, c)
 
