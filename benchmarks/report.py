@@ -101,6 +101,27 @@ def personal_rows() -> list:
                                               for k in ("other_writers", "mnist"))),
         ("personal", "one personalization (20 samples), on 2 cores", lambda f: f"{mean(f, 'personalize_s')} s",
          "<= 120 s", lambda f: mean(f, "personalize_s") <= 120),
+        ("personal-hangul", "Hangul: a held-out font as the user, 3 renderings of 100 syllables taught; error on "
+                            "their other renderings / on 500 others, before -> after",
+         lambda f: f"{f['font']}: {pct(f['taught']['before'])} -> {pct(f['taught']['after'])} / "
+                   f"{pct(f['others']['before'])} -> {pct(f['others']['after'])}",
+         "better / <= 0.5 points worse", lambda f: f["taught"]["after"] < f["taught"]["before"]
+         and f["others"]["after"] - f["others"]["before"] <= 0.005),
+    ]
+
+
+def phd08_rows() -> list:
+    return [
+        ("phd08_convert", "the real 가.txt, original pattern (81 samples) / every sample (2,187): "
+                          "faster than the original algorithm, one process",
+         lambda f: f"{f['original_pattern']['speed_ratio']}x / {f['every_sample']['speed_ratio']}x",
+         ">= 4x / >= 1.5x", lambda f: f["original_pattern"]["speed_ratio"] >= 4
+         and f["every_sample"]["speed_ratio"] >= 1.5),
+        ("phd08_convert", "of a sample's time: parsing / the pad's preprocessing / the original's everything",
+         lambda f: "{parsing} / {preprocessing} / {original_everything} us".format(**f["per_sample_us"]), "", None),
+        ("phd08_convert", "peak RSS converting 100 / 2,350 generated dump files",
+         lambda f: f"{f['files_100']['peak_rss_mb']:.0f} / {f['files_2350']['peak_rss_mb']:.0f} MB", "<= 300 MB, flat",
+         lambda f: f["files_2350"]["peak_rss_mb"] <= 300),
     ]
 
 
@@ -129,6 +150,7 @@ ROWS = {
     ],
     "A line of characters (`drawpad/segment.py`)": line_rows(),
     "Your hand (`train.personalize`)": personal_rows(),
+    "PHD08 conversion (`data_tools.phd08`)": phd08_rows(),
 }
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from drawpad.engine import (KerasEngine, OnnxEngine, feed, import_keras, quiet_native_stderr, square_side,
                             to_probabilities)
 from drawpad.model_card import read_card
+from drawpad.user_folders import user_folder
 
 # Bump when the conversion changes: every kept file made by an older one is then stale.
 CONVERTER = "drawpad-onnx-1"
@@ -45,14 +46,8 @@ def file_digest(path: Path) -> str:
 
 
 def cache_dir() -> Path:
-    """The platform's per-user cache folder for drawpad's conversions."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "drawpad" / "onnx"
+    """The per-user cache folder for drawpad's conversions."""
+    return user_folder("cache") / "onnx"
 
 
 def kept_places(h5: Path, digest: str) -> list[Path]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -21,17 +20,12 @@ import cv2
 import numpy as np
 
 from drawpad.errors import DrawpadError
+from drawpad.user_folders import user_folder
 
 
 def default_dir() -> Path:
-    """The platform's per-user data folder for drawpad's samples."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "drawpad" / "samples"
+    """The per-user data folder for drawpad's samples."""
+    return user_folder("data") / "samples"
 
 
 def label_folder(label: str) -> str:
