@@ -44,12 +44,22 @@ def feed(batch: np.ndarray, shape: tuple) -> np.ndarray:
     return x
 
 
-def to_probabilities(out: np.ndarray) -> np.ndarray:
-    """Raw outputs -> probabilities: kept if every row already is (softmax), else a softmax."""
+def are_probabilities(out: np.ndarray) -> bool:
+    """Does every row already sum to 1 (a softmax model), or are these logits?"""
+    return bool(np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3))
+
+
+def as_probabilities(out: np.ndarray, already: bool) -> np.ndarray:
+    """Raw outputs -> probabilities: normalized if `already` probabilities, else a softmax."""
     out = np.asarray(out, dtype=np.float64)
-    if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):
+    if not already:
         out = np.exp(out - out.max(axis=1, keepdims=True))
     return out / out.sum(axis=1, keepdims=True)
+
+
+def to_probabilities(out: np.ndarray) -> np.ndarray:
+    """Raw outputs -> probabilities, whichever kind they are."""
+    return as_probabilities(out, are_probabilities(np.asarray(out)))
 
 
 class OnnxEngine:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from drawpad.conversion import Notice, open_engine, print_notice
-from drawpad.engine import feed, square_side
+from drawpad.engine import are_probabilities, as_probabilities, feed, square_side
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGIT_LABELS, default_labels, read_labels, sidecar_labels
 from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, preprocess
@@ -120,7 +120,7 @@ class Recognizer:
         # One image at a time, as a keypress sends them: a batch would also make Keras
         # build its predict function at load, which only batches need.
         out = np.concatenate([self.runner.run(feed(x, self._shape)) for x in (np.zeros(shape, np.uint8), noise)])
-        return bool(np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3))
+        return are_probabilities(out)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The model input for an image (drawpad.preprocess with this model's spec)."""
@@ -128,10 +128,7 @@ class Recognizer:
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """Prepared inputs (N x size x size uint8) -> N x labels probabilities."""
-        out = np.asarray(self.runner.run(feed(inputs, self._shape)), dtype=np.float64)
-        if not self.outputs_probabilities:
-            out = np.exp(out - out.max(axis=1, keepdims=True))
-        return out / out.sum(axis=1, keepdims=True)
+        return as_probabilities(self.runner.run(feed(inputs, self._shape)), self.outputs_probabilities)
 
     @property
     def square_script(self) -> bool:
