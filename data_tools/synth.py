@@ -27,6 +27,7 @@ from skimage.morphology import skeletonize
 
 from data_tools.distort import affine, elastic, pen_width
 from data_tools.parallel import pool
+from data_tools.pen import move_parts, redraw
 from data_tools.progress import Progress
 from drawpad.errors import DrawpadError
 from drawpad.labels import ksx1001_syllables, read_labels
@@ -46,16 +47,42 @@ MIN_STROKE = 3.0
 PROBE = "가닭힝"  # KS X 1001 syllables every Korean font draws (뷁 is not in the set)
 
 
-def font_code(path: Path) -> str:
-    """PHD08 font codes are [A-Z0-9]+: NanumGothicBold.ttf -> NANUMGOTHICBOLD."""
-    return re.sub(r"[^A-Z0-9]", "", path.stem.upper()) or "FONT"
+# A font is a file path, or "<path>#<n>" for face n of a collection (.ttc/.otc).
+COLLECTIONS = (".ttc", ".otc")
 
 
-@lru_cache(maxsize=64)
-def _font(path: str, size: int):
+def split_face(font: str | Path) -> tuple[str, int]:
+    path, _, index = str(font).rpartition("#")
+    return (path, int(index)) if path and index.isdigit() else (str(font), 0)
+
+
+def font_code(font: str | Path) -> str:
+    """PHD08 font codes are [A-Z0-9]+: NanumGothicBold.ttf -> NANUMGOTHICBOLD; a face
+    of a collection is named by its family and style (NOTOSANSCJKKRBOLD)."""
+    path, index = split_face(font)
+    name = Path(path).stem if str(font) == path else " ".join(_font(str(font), 16).getname())
+    return re.sub(r"[^A-Z0-9]", "", name.upper()) or "FONT"
+
+
+@lru_cache(maxsize=None)  # every font at every size: loading a large .ttc costs ms
+def _font(font: str, size: int):
     from PIL import ImageFont
 
-    return ImageFont.truetype(path, size)
+    path, index = split_face(font)
+    return ImageFont.truetype(path, size, index=index)
+
+
+def faces(path: Path) -> list[str]:
+    """A font file -> its fonts: itself, or every face of a collection."""
+    if path.suffix.lower() not in COLLECTIONS:
+        return [str(path)]
+    found = []
+    while True:
+        try:
+            _font(f"{path}#{len(found)}", 16)
+        except OSError:
+            return found
+        found.append(f"{path}#{len(found)}")
 
 
 def _render_gray(path: str, ch: str, size: int) -> np.ndarray:
@@ -69,7 +96,7 @@ def _render_gray(path: str, ch: str, size: int) -> np.ndarray:
     return np.asarray(img, np.float32) / 255
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=None)  # once per font and size
 def _tofu(path: str, size: int) -> bytes:
     """What the font draws for a character it lacks (its .notdef glyph)."""
     return _render_gray(path, "\U0010FFFD", size).tobytes()
@@ -88,14 +115,32 @@ def is_korean_font(path: str | Path) -> bool:
     return all(has_glyph(path, ch) for ch in PROBE)
 
 
-def find_fonts(where: str = "auto") -> list[Path]:
+def distinct_korean(fonts: list[str]) -> list[str]:
+    """The Korean fonts among `fonts`, each look once: the faces of a CJK collection
+    (Noto's JP, KR, SC, TC, HK; D2Coding's ligature face) often share their Hangul,
+    and a copy would only weigh that font twice. A face named KR is kept first."""
+    seen, kept = set(), []
+    for font in sorted(fonts, key=lambda f: " KR" not in (" ".join(_font(f, 16).getname())
+                                                           if "#" in f else "")):
+        if not is_korean_font(font):
+            continue
+        look = b"".join(_render_gray(font, ch, 32).tobytes() for ch in PROBE)
+        if look not in seen:
+            seen.add(look)
+            kept.append(font)
+    order = {f: i for i, f in enumerate(fonts)}
+    return sorted(kept, key=order.get)
+
+
+def find_fonts(where: str = "auto") -> list[str]:
     """Korean fonts under the system font folders (auto) or a given folder."""
     roots = [Path(d).expanduser() for d in FONT_DIRS] if where == "auto" else [Path(where)]
     found = []
     for root in roots:
         if root.is_dir():
-            found += [p for p in sorted(root.rglob("*")) if p.suffix.lower() in (".ttf", ".otf")]
-    return [p for p in found if is_korean_font(p)]
+            found += [face for p in sorted(root.rglob("*"))
+                      if p.suffix.lower() in (".ttf", ".otf", *COLLECTIONS) for face in faces(p)]
+    return distinct_korean(found)
 
 
 def stroke_width(gray: np.ndarray) -> float:
@@ -104,31 +149,40 @@ def stroke_width(gray: np.ndarray) -> float:
     return float(ink.sum()) / max(1, int(skeletonize(ink).sum()))
 
 
-def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator) -> np.ndarray | None:
-    """One PHD08-like sample: H x W uint8 bits, 1 = ink, cropped to the ink.
+def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator,
+                  pen: bool = False) -> np.ndarray | None:
+    """One PHD08-like sample: H x W uint8 bits, 1 = ink, cropped to the ink. `pen`: its
+    centre lines redrawn as pen strokes (data_tools.pen), as a mouse draws; else the
+    font's own outline with a scan's look (blur, copy noise, threshold).
 
     None when the sample came out unusable (almost no ink, or solid ink).
     """
     fs, cp, re_, th, sl = levels
     size = max(12, round(SIZES[fs] * RESOLUTIONS[re_]))
     gray = _render_gray(path, ch, size)
+    # Hands place and size a syllable's parts less evenly than a font: each jamo moves a little.
+    if rng.random() < 0.7:
+        gray = move_parts(gray, rng, size)
     # Fonts differ most in proportions and in where a syllable's parts sit, so
     # the aspect ratio changes a lot and a coarse warp moves the parts against
     # each other; a fine warp then roughens the strokes. With only the fine warp
-    # and +-8% stretch, models read fonts of other packages far worse (README).
+    # and +-8% stretch, models read fonts of other packages far worse (docs/hangul.md).
     gray = affine(gray, rotate_deg=rng.uniform(-4, 4), shear=SLANTS[sl] + rng.uniform(-0.05, 0.05),
                   stretch=rng.uniform(-0.25, 0.25))
     gray = elastic(gray, rng, alpha=size * 0.10, sigma=size * 0.25)
-    gray = elastic(gray, rng, alpha=size * 0.04, sigma=size * 0.12)
-    change = int(rng.integers(-1, 2)) * max(1, size // 40)
-    thinnest = int(np.ceil((MIN_STROKE - stroke_width(gray)) / 2))  # pen_width works per side
-    gray = pen_width(gray, max(change, thinnest))
-    gray = cv2.GaussianBlur(gray, (0, 0), 0.6 + 0.2 * re_)  # scanner blur
+    if pen:
+        gray = redraw(gray, rng, size)
+    else:
+        gray = elastic(gray, rng, alpha=size * 0.04, sigma=size * 0.12)
+        change = int(rng.integers(-1, 2)) * max(1, size // 40)
+        thinnest = int(np.ceil((MIN_STROKE - stroke_width(gray)) / 2))  # pen_width works per side
+        gray = pen_width(gray, max(change, thinnest))
+        gray = cv2.GaussianBlur(gray, (0, 0), 0.6 + 0.2 * re_)  # scanner blur
     # Cropped to the clean glyph, as PHD08's samples are: noise then roughens
     # the strokes instead of scattering specks that would widen the crop.
     x, y, w, h = cv2.boundingRect((gray > THRESHOLDS[th]).astype(np.uint8))
     gray = gray[y:y + h, x:x + w]
-    if NOISE[cp]:
+    if NOISE[cp] and not pen:  # a mouse's line is clean
         gray = gray + rng.normal(0, NOISE[cp], gray.shape).astype(np.float32)
     bits = (gray > THRESHOLDS[th]).astype(np.uint8)
     return bits if min(h, w) >= 4 and 0.02 < bits.mean() < 0.8 else None
@@ -162,28 +216,35 @@ def dump_text(samples: list[tuple[str, np.ndarray]]) -> bytes:
     return b"".join(out)
 
 
-def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path):
-    """All samples of one syllable -> out/<ch>.txt (written whole, then renamed)."""
+def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path, pen: float = 0.0,
+               resume: bool = False):
+    """All samples of one syllable -> out/<ch>.txt (written whole, then renamed); with
+    `resume`, a file already there is kept. `pen`: the share redrawn as pen strokes.
+    -> (samples written, fonts that lack the syllable)."""
     rng = np.random.default_rng([seed, ord(ch)])
-    samples, missing = [], []
+    missing = [path for path in fonts if not has_glyph(path, ch)]
+    if resume and (out / f"{ch}.txt").exists():
+        return 0, missing
+    samples = []
     for path in fonts:
-        if not has_glyph(path, ch):
-            missing.append(path)
+        if path in missing:
             continue
         for k in rng.choice(len(LEVELS), size=min(per_font, len(LEVELS)), replace=False):
             levels = LEVELS[k]
-            bits = render_sample(path, ch, levels, rng)
+            bits = render_sample(path, ch, levels, rng, pen=bool(rng.random() < pen))
             if bits is not None:
-                samples.append((f"{font_code(Path(path))}_" + "_".join(map(str, levels)), bits))
+                samples.append((f"{font_code(path)}_" + "_".join(map(str, levels)), bits))
     tmp = out / f".{ch}.txt.partial"
     tmp.write_bytes(dump_text(samples))
     os.replace(tmp, out / f"{ch}.txt")
     return len(samples), missing
 
 
-def synthesize(fonts: list[Path], out, labels: list[str], per_font: int = 6, seed: int = 0,
-               workers: int = 1, progress: bool = True) -> tuple[int, dict[str, list[str]]]:
-    """-> (samples written, {font: [syllables it lacks]})."""
+def synthesize(fonts: list, out, labels: list[str], per_font: int = 6, seed: int = 0,
+               workers: int = 1, progress: bool = True, pen: float = 0.0,
+               resume: bool = False) -> tuple[int, dict[str, list[str]]]:
+    """-> (samples written, {font: [syllables it lacks]}). `resume`: syllable files already
+    in `out` (an interrupted run's) are kept, not written again."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     codes = {}
@@ -196,7 +257,7 @@ def synthesize(fonts: list[Path], out, labels: list[str], per_font: int = 6, see
     total, lacking = 0, {}
     paths = [str(f) for f in fonts]
     with pool(workers) as executor:
-        jobs = [executor.submit(synth_file, ch, paths, per_font, seed, out) for ch in labels]
+        jobs = [executor.submit(synth_file, ch, paths, per_font, seed, out, pen, resume) for ch in labels]
         for ch, job in zip(labels, jobs):
             n, missing = job.result()
             total += n
@@ -218,6 +279,8 @@ def main(argv=None) -> int:
                     help="ksx1001 (all 2,350 syllables) or a labels file (default %(default)s)")
     ap.add_argument("--per-font", type=int, default=6,
                     help="samples per font and syllable, distinct field combinations (default %(default)s)")
+    ap.add_argument("--pen", type=float, default=0.0,
+                    help="share of the samples redrawn as pen strokes, as a mouse draws (default %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1, help="processes (default %(default)s)")
     args = ap.parse_args(argv)
@@ -237,7 +300,7 @@ def main(argv=None) -> int:
         print(f"{len(fonts)} fonts, {len(labels)} syllables, up to {args.per_font} samples each",
               file=sys.stderr)
         total, lacking = synthesize(fonts, args.out, labels, args.per_font, args.seed,
-                                    max(1, args.workers))
+                                    max(1, args.workers), pen=args.pen)
     except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

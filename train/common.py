@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -213,33 +214,49 @@ def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bo
 
 
 class KeepBest(keras.callbacks.Callback):
-    """Save the weights whenever val_accuracy improves. The best value is kept on
-    disk too, so a resumed run never replaces a better model with a worse one.
+    """Save the weights whenever the validation accuracy (`monitor`) improves. The best
+    value is kept on disk too, so a resumed run never replaces a better model with a worse one.
 
     Accuracy, not loss: with label smoothing and a cosine schedule val_loss can
     rise late in training while accuracy still improves.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, monitor: str = "val_accuracy"):
         super().__init__()
-        self.path, self.record = path, path.with_suffix(".json")
+        self.path, self.record, self.monitor = path, path.with_suffix(".json"), monitor
         self.best = json.loads(self.record.read_text()).get("val_accuracy", -1.0) if self.record.exists() else -1.0
 
     def on_epoch_end(self, epoch, logs=None):
-        accuracy = (logs or {}).get("val_accuracy")
+        accuracy = (logs or {}).get(self.monitor)
         if accuracy is not None and accuracy > self.best:
             self.best = float(accuracy)
             self.model.save_weights(self.path)
             self.record.write_text(json.dumps({"val_accuracy": self.best, "epoch": epoch + 1}))
 
 
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds each epoch's wall time to its logs, so history.csv says how long training
+    took across resumes (an epoch cut short is redone, and counted once)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = round(time.perf_counter() - self.start, 1)
+
+
 def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_size: int = 128,
         lr: float = 2e-3, strategy: str = "auto", backup: str | Path | None = None,
         patience: int = 5, label_smoothing: float = 0.0, seed: int = 0, init: str | Path | None = None,
-        callbacks=()):
+        parts: dict[str, np.ndarray] | None = None, part_weight: float = 0.3, callbacks=()):
     """Train build() -> keras.Model on (images, labels[, rows]) tuples; returns the best model
-    by val_accuracy and the backup folder (see finish). `init`: a saved model of the
+    by validation accuracy and the backup folder (see finish). `init`: a saved model of the
     same architecture whose weights training starts from (fine-tuning).
+
+    `parts`: for a model with more outputs after its first, one table per extra output
+    mapping a label to that output's class (a syllable's vowel, say); each extra output
+    is trained on its table's classes with `part_weight`, and accuracy is the first output's.
 
     Cosine learning-rate decay and early stopping are on, the latter only over the second
     half of the epochs: while the learning rate is high, validation accuracy is noisy, and
@@ -247,6 +264,8 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     backed up every epoch to `backup` (default: <out>.backup next to the
     output): re-running the same command after a disconnect resumes there.
     """
+    import tensorflow as tf
+
     out = Path(out)
     backup = Path(backup) if backup else out.with_name(out.stem + ".backup")
     backup.mkdir(parents=True, exist_ok=True)
@@ -254,18 +273,29 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     batch = batch_size * strat.num_replicas_in_sync
     (x, y, rows), (x_val, y_val, val_rows) = ((*part, None)[:3] for part in (train, val))
     steps = epochs * max(1, (len(x) if rows is None else len(rows)) // batch)  # a set smaller than a batch is one step
+    tables = list((parts or {}).values())
     with strat.scope():
         model = build()
         if init:
             model.load_weights(init)
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing) if label_smoothing \
             else keras.losses.SparseCategoricalCrossentropy()
+        extra = [keras.losses.SparseCategoricalCrossentropy() for _ in tables]
         model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps)),
-                      loss=loss, metrics=["accuracy"])
-    n_classes = model.output_shape[-1]
+                      loss=[loss, *extra] if tables else loss,
+                      loss_weights=[1.0, *[part_weight] * len(tables)] if tables else None,
+                      metrics=[["accuracy"], *[[] for _ in tables]] if tables else ["accuracy"])
+    if len(model.outputs) != 1 + len(tables):
+        raise ValueError(f"the model has {len(model.outputs)} outputs, parts gives tables for {len(tables)} after the first")
+    n_classes = model.outputs[0].shape[-1]
+    monitor = f"val_{model.output_names[0]}_accuracy" if tables else "val_accuracy"
+    lookups = [tf.constant(np.asarray(t, np.int32)) for t in tables]
 
     def prepare(ds):
-        return ds.map(lambda x, y: (x, keras.ops.one_hot(y, n_classes))) if label_smoothing else ds
+        def targets(x, y):
+            first = keras.ops.one_hot(y, n_classes) if label_smoothing else y
+            return (x, (first, *[tf.gather(t, y) for t in lookups])) if tables else (x, first)
+        return ds.map(targets) if label_smoothing or tables else ds
 
     best = backup / "best.weights.h5"
     history = keras.callbacks.CSVLogger(str(backup / "history.csv"), append=True)  # spans resumes
@@ -274,8 +304,8 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
                   validation_data=prepare(dataset(x_val, y_val, batch, shuffle=False, rows=val_rows)),
                   verbose=2, shuffle=False,  # the dataset shuffles itself (and Keras warns otherwise)
                   callbacks=[keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
-                             KeepBest(best), history,
-                             keras.callbacks.EarlyStopping("val_accuracy", patience=patience,
+                             KeepBest(best, monitor), EpochSeconds(), history,
+                             keras.callbacks.EarlyStopping(monitor, mode="max", patience=patience,
                                                            start_from_epoch=epochs // 2), *callbacks])
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"interrupted with {finished_epochs(backup)} of {epochs} epochs done; "
@@ -283,6 +313,15 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     if best.exists():
         model.load_weights(best)
     return model, backup
+
+
+def training_seconds(backup: Path) -> float:
+    """Seconds of training the backup's history records, each epoch once (see EpochSeconds)."""
+    import csv
+
+    with open(backup / "history.csv", newline="") as f:
+        rows = {int(r["epoch"]): r for r in csv.DictReader(f)}
+    return sum(float(r.get("seconds") or 0) for r in rows.values())
 
 
 def confusions(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], n: int = 10) -> list[tuple]:
@@ -305,7 +344,9 @@ def write_report(backup: Path, out: Path, pairs: list[tuple]) -> tuple[Path, Pat
         rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch counts once
     epochs = sorted(rows)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, key in zip(axes, ("loss", "accuracy")):
+    # a model with several outputs logs its first's accuracy as <name>_accuracy
+    accuracy = next(k for k in rows[epochs[0]] if k.endswith("accuracy") and not k.startswith("val_"))
+    for ax, key in zip(axes, ("loss", accuracy)):
         for prefix in ("", "val_"):
             ax.plot([e + 1 for e in epochs], [float(rows[e][prefix + key]) for e in epochs],
                     marker="o", label=(prefix or "train_") + key)

@@ -1,0 +1,279 @@
+"""The recipe of models/hangul.h5, from fonts to model, in one command:
+
+    python -m train.hangul_recipe --work hangul_work --out models/hangul.h5
+
+1. fonts: every Korean face of the Debian font packages in TRAIN_PACKAGES, each look
+   once; HELD_OUT_PACKAGES are never trained on and are the test fonts.
+2. synthesize (data_tools.synth): PHD08-style samples, part of them redrawn as pen
+   strokes, into <work>/synth, one file per syllable.
+3. convert (data_tools.phd08): through the pad's own preprocessing into <work>/data.
+4. train (train.hangul): the jamo-aware network, backed up every epoch.
+5. the model, its card recording this command, the commit, the seeds, the fonts used
+   and held out, the sample counts and each stage's time, is put at --out (and
+   converted for ONNX Runtime beside it); then benchmarks/hangul_accuracy.py reads
+   the held-out fonts with it and with the model it replaced.
+
+Every stage is resumable: after an interruption run the same command again; a
+finished stage is not redone, a half-done one goes on where it was.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from train.interrupt import interruptible
+
+TRAIN_PACKAGES = ["fonts-nanum", "fonts-nanum-extra", "fonts-nanum-eco", "fonts-unfonts-core",
+                  "fonts-unfonts-extra", "fonts-baekmuk", "fonts-alee", "fonts-naver-d2coding",
+                  "fonts-noto-cjk", "fonts-noto-cjk-extra"]
+HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
+NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
+STAGES = ("fonts", "synthesize", "convert", "train")
+
+
+def package_fonts(packages: list[str]) -> list[str]:
+    """The distinct Korean fonts (faces) the Debian packages installed."""
+    from data_tools.synth import distinct_korean, faces
+
+    files = []
+    for package in packages:
+        try:
+            listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            raise ValueError(f"{package} is not installed (apt-get install {' '.join(TRAIN_PACKAGES + HELD_OUT_PACKAGES)})"
+                             ) from None
+        files += sorted(line for line in listing.splitlines()
+                        if line.lower().endswith(FONT_SUFFIXES) and Path(line).name not in NOT_A_HAND)
+    return distinct_korean([face for f in files for face in faces(Path(f))])
+
+
+class Clock:
+    """Each stage's seconds in <work>/stages.json, summed over every run of the command and
+    saved every half minute, so a run that is killed loses at most that much of its count."""
+
+    def __init__(self, work: Path):
+        self.path = work / "stages.json"
+        self.stages = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.current, self.start = None, 0.0
+        self._stop = threading.Event()
+        threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self):
+        while not self._stop.wait(30):
+            self.save()
+
+    def seconds(self, stage: str) -> float:
+        entry = self.stages.get(stage, {})
+        extra = time.monotonic() - self.start if stage == self.current else 0.0
+        return entry.get("seconds", 0.0) + extra
+
+    def done(self, stage: str) -> bool:
+        return self.stages.get(stage, {}).get("done", False)
+
+    def begin(self, stage: str):
+        self.current, self.start = stage, time.monotonic()
+
+    def end(self, done: bool = True):
+        if self.current:
+            self.stages[self.current] = {"seconds": round(self.seconds(self.current), 1),
+                                         "done": done or self.done(self.current)}
+            self.current = None
+            self._write()
+
+    def save(self):
+        if self.current:
+            snapshot = {**self.stages, self.current: {"seconds": round(self.seconds(self.current), 1),
+                                                      "done": False}}
+            self._write(snapshot)
+
+    def _write(self, stages: dict | None = None):
+        tmp = self.path.with_suffix(".partial")
+        tmp.write_text(json.dumps(stages or self.stages, indent=1))
+        os.replace(tmp, self.path)
+
+    def close(self):
+        self._stop.set()
+
+
+def settings_of(args) -> dict:
+    """What the work folder's data depends on: a rerun with other settings must not mix into it."""
+    return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "seed": args.seed, "epochs": args.epochs,
+            "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain}
+
+
+def check_settings(work: Path, settings: dict) -> None:
+    path = work / "settings.json"
+    if path.exists():
+        before = json.loads(path.read_text())
+        changed = sorted(k for k in settings if before.get(k) != settings[k])
+        if changed:
+            raise ValueError(f"{work} was made with other settings ({', '.join(changed)}: "
+                             f"{', '.join(str(before.get(k)) for k in changed)}); use another --work folder")
+    else:
+        path.write_text(json.dumps(settings, indent=1))
+
+
+def fonts_stage(work: Path, fonts_file: Path | None, held_out_file: Path | None) -> tuple[list[str], list[str]]:
+    """-> (training fonts, held-out fonts), chosen once and kept in the work folder."""
+    from data_tools.synth import distinct_korean
+
+    used, held = work / "fonts.txt", work / "held_out_fonts.txt"
+    if not (used.exists() and held.exists()):
+        def listed(path: Path) -> list[str]:
+            return distinct_korean([line.strip() for line in path.read_text().splitlines() if line.strip()])
+        train_fonts = listed(fonts_file) if fonts_file else package_fonts(TRAIN_PACKAGES)
+        test_fonts = listed(held_out_file) if held_out_file else package_fonts(HELD_OUT_PACKAGES)
+        if not train_fonts:
+            raise ValueError("no Korean fonts to train on")
+        held.write_text("".join(f + "\n" for f in test_fonts))
+        used.write_text("".join(f + "\n" for f in train_fonts))  # last: it marks the stage done
+    return used.read_text().split("\n")[:-1], held.read_text().split("\n")[:-1]
+
+
+@interruptible
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m train.hangul_recipe", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=Path("hangul_work"),
+                    help="folder for every stage's output, ~3 GB (default %(default)s)")
+    ap.add_argument("--out", type=Path, default=Path("models/hangul.h5"), help="(default %(default)s)")
+    ap.add_argument("--fonts", type=Path, metavar="FILE",
+                    help="train on these fonts (one path per line) instead of TRAIN_PACKAGES'")
+    ap.add_argument("--held-out", type=Path, metavar="FILE",
+                    help="test fonts (one path per line) instead of HELD_OUT_PACKAGES'")
+    ap.add_argument("--labels", default="ksx1001",
+                    help="ksx1001 (all 2,350 syllables) or a labels file, e.g. for a quick try (default %(default)s)")
+    ap.add_argument("--per-font", type=int, default=3, help="samples per font and syllable (default %(default)s)")
+    ap.add_argument("--pen", type=float, default=0.5,
+                    help="share of the samples redrawn as pen strokes (default %(default)s)")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                    help="training compute precision; weights are saved in float32. mixed_bfloat16 pays "
+                         "only on CPUs with AVX512-BF16 or AMX (10x slower without) (default %(default)s)")
+    ap.add_argument("--plain", action="store_true", help="no jamo heads (the network to compare with)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="processes for synthesizing and converting (default: every core, %(default)s)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-evaluate", action="store_true", help="skip benchmarks/hangul_accuracy.py at the end")
+    args = ap.parse_args(argv)
+
+    from train.common import provenance
+
+    made_by = provenance("train.hangul_recipe", argv)
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    model = work / args.out.name
+    clock = Clock(work)
+    try:
+        check_settings(work, settings_of(args))
+        if args.out.exists() and not (work / "previous.h5").exists() and not clock.done("train"):
+            shutil.copy2(args.out, work / "previous.h5")  # what the new model is measured against
+        clock.begin("fonts")
+        fonts, held_out = fonts_stage(work, args.fonts, args.held_out)
+        clock.end()
+        print(f"{len(fonts)} training fonts, {len(held_out)} held out", flush=True)
+        synthesize_stage(work, fonts, args, clock)
+        convert_stage(work, args, clock)
+        samples = len(np.load(work / "data" / "labels.npy", mmap_mode="r"))
+        if not clock.done("train"):
+            clock.begin("train")
+            status = train_stage(work, model, held_out, args)
+            clock.end(done=status == 0)
+            if status:
+                return status
+        out = publish(model, args.out, made_by, fonts, held_out, samples, args, clock)
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        clock.end(done=False)
+        clock.close()
+    total = sum(clock.seconds(s) for s in STAGES)
+    print(f"wrote {out} in {total / 60:.0f} minutes of stages ({', '.join(f'{s} {clock.seconds(s) / 60:.0f}' for s in STAGES)})",
+          flush=True)
+    if args.no_evaluate:
+        return 0
+    return evaluate(out, work / "previous.h5")
+
+
+def synthesize_stage(work: Path, fonts: list[str], args, clock: Clock) -> None:
+    from data_tools.synth import synthesize
+    from drawpad.labels import ksx1001_syllables, read_labels
+
+    if not clock.done("synthesize"):
+        clock.begin("synthesize")
+        labels = list(ksx1001_syllables()) if args.labels == "ksx1001" else read_labels(args.labels)
+        _, lacking = synthesize(fonts, work / "synth", labels, args.per_font, args.seed, args.workers,
+                                pen=args.pen, resume=True)
+        for font, chars in lacking.items():
+            print(f"note: {font} lacks {len(chars)} of the syllables (skipped)", flush=True)
+        clock.end()
+
+
+def convert_stage(work: Path, args, clock: Clock) -> None:
+    from data_tools import phd08
+    from drawpad.preprocess import HANGUL_SPEC
+
+    if not clock.done("convert"):
+        clock.begin("convert")
+        phd08.convert(work / "synth", work / "data", HANGUL_SPEC, labels=args.labels, workers=args.workers,
+                      overwrite=True)
+        clock.end()
+
+
+def train_stage(work: Path, model: Path, held_out: list[str], args) -> int:
+    from train import hangul
+
+    return hangul.main(["--data", str(work / "data"), "--out", str(model), "--epochs", str(args.epochs),
+                        "--batch-size", str(args.batch_size), "--precision", args.precision,
+                        "--seed", str(args.seed), *(["--plain"] if args.plain else []),
+                        "--held-out-fonts", *held_out])
+
+
+def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int, args, clock: Clock) -> Path:
+    """The trained model with the recipe in its card, put at `out` (whole or not at all),
+    and its ONNX Runtime conversion kept beside it."""
+    from drawpad.conversion import open_engine
+    from drawpad.model_card import read_card, write_card
+
+    card = read_card(model)
+    card.update(made_by, train_command=card["command"], fonts=fonts, held_out_fonts=held_out,
+                samples=samples, seeds={"synthesize": args.seed, "train": args.seed},
+                stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in STAGES},
+                total_minutes=round(sum(clock.seconds(s) for s in STAGES) / 60, 1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".partial.h5")
+    shutil.copy2(model, tmp)
+    write_card(tmp, card)
+    os.replace(tmp, out)
+    for suffix in (".curve.png", ".confusions.txt"):
+        shutil.copy2(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
+    open_engine(out)  # converts once now, so the first recognition does not
+    return out
+
+
+def evaluate(model: Path, previous: Path) -> int:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "hangul_accuracy.py"
+    if not script.is_file():
+        print("benchmarks/hangul_accuracy.py is not here (an installed package): not evaluated")
+        return 0
+    command = [sys.executable, str(script), "--model", str(model)]
+    if previous.exists():
+        command += ["--previous", str(previous)]
+    print("evaluating:", " ".join(command), flush=True)
+    return subprocess.run(command).returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
