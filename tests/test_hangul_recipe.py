@@ -1,0 +1,112 @@
+"""The jamo-aware Hangul network and train.hangul_recipe, the one command behind models/hangul.h5."""
+import json
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FONT = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
+SYLLABLES = "가각나다"
+
+
+def test_jamo_of_splits_syllables_into_initial_vowel_and_final():
+    from train.hangul import jamo_of
+    parts = jamo_of(["가", "각", "힣", "빠"])
+    assert parts["initial"].tolist() == [0, 0, 18, 8]  # ㄱ ㄱ ㅎ ㅃ
+    assert parts["vowel"].tolist() == [0, 0, 20, 0]    # ㅏ ㅏ ㅣ ㅏ
+    assert parts["final"].tolist() == [0, 1, 27, 0]    # none ㄱ ㅎ none
+    with pytest.raises(ValueError, match="precomposed Hangul"):
+        jamo_of(["가", "A"])
+
+
+def test_the_shipped_jamo_network_is_one_softmax_of_the_syllable_head_plus_each_parts_log_probability():
+    import keras
+
+    from drawpad.labels import ksx1001_syllables
+    from train.hangul import build_model, jamo_of, shipped_model
+    names = list(ksx1001_syllables())
+    model = build_model(names, 60)
+    assert [o.shape[-1] for o in model.outputs] == [2350, 19, 21, 28]
+    spread = model.get_layer("parts_to_syllables")
+    assert not spread.trainable and not spread.trainable_weights
+    table = spread.get_weights()[0]
+    assert set(np.unique(table)) == {0.0, 1.0} and (table.sum(axis=0) == 3).all()
+    parts = jamo_of(names)
+    assert table[parts["vowel"][names.index("귀")] + 19, names.index("귀")] == 1  # ㅟ's row
+    shipped = shipped_model(model, names, 60, jamo=True)
+    assert len(shipped.inputs) == len(shipped.outputs) == 1
+    x = np.random.default_rng(0).random((2, 60, 60, 1), np.float32)
+    inner = keras.Model(model.inputs, [model.get_layer(n).output for n in
+                                       ("syllable_logits", "initial_log", "vowel_log", "final_log")])
+    logits, *logs = inner.predict(x, verbose=0)
+    total = logits + sum(log[:, parts[p]] for log, p in zip(logs, ("initial", "vowel", "final")))
+    expected = np.exp(total - total.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(shipped.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(shipped.predict(x, verbose=0), model.predict(x, verbose=0)[0], atol=1e-6)
+
+
+def recipe(tmp_path: Path, *extra) -> list[str]:
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} is not installed (apt-get install fonts-nanum)")
+    (tmp_path / "fonts.txt").write_text(f"{FONT}\n")
+    (tmp_path / "held.txt").write_text(f"{FONT}\n")  # only a test: the tiny model is read on it
+    (tmp_path / "labels.txt").write_text("\n".join(SYLLABLES) + "\n", encoding="utf-8")
+    return ["--work", str(tmp_path / "work"), "--out", str(tmp_path / "models" / "hangul.h5"),
+            "--fonts", str(tmp_path / "fonts.txt"), "--held-out", str(tmp_path / "held.txt"),
+            "--labels", str(tmp_path / "labels.txt"), "--per-font", "6", "--epochs", "1",
+            "--workers", "1", "--no-evaluate", *extra]
+
+
+def test_the_recipe_resumes_after_an_interruption_and_its_card_records_the_whole_recipe(tmp_path, monkeypatch,
+                                                                                        capsys):
+    from drawpad import Recognizer
+    from drawpad.model_card import read_card
+    from train import hangul_recipe
+    argv = recipe(tmp_path)
+    real_train = hangul_recipe.train_stage
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(hangul_recipe, "train_stage", interrupted)
+    assert hangul_recipe.main(argv) == 130
+    work = tmp_path / "work"
+    stages = json.loads((work / "stages.json").read_text())
+    assert stages["synthesize"]["done"] and stages["convert"]["done"] and not stages["train"]["done"]
+    made = {p.name: p.stat().st_mtime_ns for p in (work / "synth").glob("*.txt")}
+    assert sorted(made) == sorted(f"{ch}.txt" for ch in SYLLABLES)
+    assert not (tmp_path / "models" / "hangul.h5").exists()
+
+    monkeypatch.setattr(hangul_recipe, "train_stage", real_train)
+    assert hangul_recipe.main(argv) == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (work / "synth").glob("*.txt")} == made  # not redone
+    out = tmp_path / "models" / "hangul.h5"
+    card = read_card(out)
+    assert card["command"] == shlex.join(["python", "-m", "train.hangul_recipe", *argv])
+    assert card["train_command"].startswith("python -m train.hangul --data ")
+    assert card["fonts"] == [str(FONT)] and card["held_out_fonts"] == [str(FONT)]
+    assert card["samples"] == len(np.load(work / "data" / "labels.npy"))
+    assert set(card["stage_minutes"]) == {"fonts", "synthesize", "convert", "train"}
+    assert card["total_minutes"] == pytest.approx(sum(card["stage_minutes"].values()), abs=0.2)
+    assert card["heads"].startswith("syllable + initial")
+    assert (tmp_path / "models" / "hangul.onnx").is_file()  # converted once, at the end
+    for engine in ("onnx", "keras"):
+        rec = Recognizer.from_file(out, engine=engine)
+        assert rec.labels == list(SYLLABLES)
+        page = np.full((200, 200), 255, np.uint8)
+        page[50:150, 95:105] = 0
+        assert sum(p.probability for p in rec.recognize(page, top=4)) == pytest.approx(1, abs=1e-4)
+
+    capsys.readouterr()
+    assert hangul_recipe.main(recipe(tmp_path, "--seed", "1")) == 2  # other settings, same work folder
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "made with other settings (seed: 0)" in err[0], err
+
+
+def test_a_missing_font_package_is_one_line_naming_what_to_install(tmp_path, monkeypatch, capsys):
+    from train import hangul_recipe
+    monkeypatch.setattr(hangul_recipe, "TRAIN_PACKAGES", ["fonts-not-a-real-package"])
+    assert hangul_recipe.main(["--work", str(tmp_path / "w"), "--out", str(tmp_path / "m.h5")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fonts-not-a-real-package is not installed (apt-get install" in err[0], err
