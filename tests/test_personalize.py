@@ -41,6 +41,13 @@ def test_personal_model_reads_the_corrected_drawings_and_has_its_card(tmp_path, 
     read = {m: sum(p[0].label == "3" for p in Recognizer.from_file(m).recognize_batch(others, top=1))
             for m in (DIGIT_MODEL, out)}
     assert read[out] >= 8 and read[out] > read[DIGIT_MODEL], read
+    # --train last (the default): the layers before the last convolution are the base model's
+    assert card["trained_layers"].startswith("last: conv2d_6, ") and card["base_check"]["images"] == 80
+    base, mine = (Recognizer.from_file(m, engine="keras").model for m in (DIGIT_MODEL, out))
+    names = [layer.name for layer in base.layers]
+    for a, b in zip(base.layers[:names.index("conv2d_6")], mine.layers):
+        assert all(np.array_equal(w, v) for w, v in zip(a.get_weights(), b.get_weights())), a.name
+    assert not np.array_equal(base.layers[-1].get_weights()[0], mine.layers[-1].get_weights()[0])
 
 
 @pytest.mark.parametrize("make, says", [

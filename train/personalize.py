@@ -52,7 +52,7 @@ def sample_inputs(rec, found: list[tuple[str, Path]], copies: int, rng: np.rando
     """Model inputs and label indices for the samples: each drawing as it is, and, where its
     strokes were kept, `copies` replays of them. DrawpadError naming any drawing that
     cannot be read or recognized."""
-    from data_tools.strokes import replay
+    from data_tools.strokes import distorted, replay
     from drawpad.cli import read_image
 
     images, labels, bad = [], [], []
@@ -63,7 +63,12 @@ def sample_inputs(rec, found: list[tuple[str, Path]], copies: int, rng: np.rando
             strokes = png.with_suffix(".json")
             if strokes.is_file():
                 record = json.loads(strokes.read_text(encoding="utf-8"))
-                drawings += [replay({"strokes": record["strokes"]}, rng) for _ in range(copies)]
+                # The same hand drawing again: a little rotated, slanted, stretched, its strokes
+                # moved against each other, at other sizes, places and pens; milder than
+                # train.digits' distortion, which makes other writers, not this one.
+                sample = {"strokes": record["strokes"]}
+                drawings += [replay(distorted(sample, rng, rotate_deg=8, shear=0.15, stretch=0.1, nudge=0.02), rng)
+                             for _ in range(copies)]
             for drawing in drawings:
                 images.append(rec.prepare(drawing))
                 labels.append(index[label])
@@ -119,8 +124,16 @@ def main(argv=None) -> int:
     ap.add_argument("--replay", type=int, default=6000, help="base-data images mixed in (default %(default)s)")
     ap.add_argument("--copies", type=int, default=12,
                     help="replays of each sample whose strokes were kept (default %(default)s)")
+    ap.add_argument("--train", default="last", choices=["last", "head", "all"],
+                    help="what learns: the layers from the last convolution on (last), only those after "
+                         "the last feature map (head), or everything (all). The rest stays as it was, "
+                         "so the model forgets less of everyone else (default %(default)s)")
+    ap.add_argument("--check", type=int, default=1000,
+                    help="base-data images held back to measure what was forgotten (default %(default)s)")
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--lr", type=float,
+                    help="learning rate (default: 1e-3 for --train last or head, 3e-4 for all: fewer layers "
+                         "learning need bigger steps to learn a habit in a few epochs)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     made_by = provenance("train.personalize", argv)
@@ -147,26 +160,55 @@ def main(argv=None) -> int:
     counts = collections.Counter(label for label, _ in found)
     print(f"{len(found)} samples of {len(counts)} labels ({len(x_mine)} inputs with replays), "
           f"{len(x_base)} base-data replays", flush=True)
-    fine_tune(rec, np.concatenate([x_mine, x_base]), np.concatenate([y_mine, y_base]), args)
+    held = min(args.check, len(x_base) // 5)  # never trained on: what the base data reads, before and after
+    mixed = rng.permutation(len(x_base))  # base_digits gives MNIST, then pen strokes
+    x_check, y_check = x_base[mixed[:held]], y_base[mixed[:held]]
+    x_base, y_base = x_base[mixed[held:]], y_base[mixed[held:]]
+    before = reads(rec, x_check, y_check)
+    learning = fine_tune(rec, np.concatenate([x_mine, x_base]), np.concatenate([y_mine, y_base]), args)
+    after = reads(rec, x_check, y_check)
+    print(f"{held} held-back base-data images: {before:.2%} read right before, {after:.2%} after", flush=True)
     card = {**{k: v for k, v in rec.card.items() if k not in ("command", "commit", "created", "keras_version")},
             **made_by, "name": Path(args.out).stem, "personalized_from": str(path), "base_sha256": file_digest(path),
-            "personal_samples": dict(sorted(counts.items())), "base_replays": len(x_base),
+            "personal_samples": dict(sorted(counts.items())), "base_replays": len(x_base), "trained_layers": learning,
+            "base_check": {"images": held, "before": round(before, 5), "after": round(after, 5)},
             "personalize_seconds": round(time.perf_counter() - start)}
     out = save_model(rec.model, args.out, card)
     print(f"wrote {out} in {card['personalize_seconds']} s: python run_pad.py --model {out}")
     return 0
 
 
-def fine_tune(rec, x: np.ndarray, y: np.ndarray, args) -> None:
-    """A few epochs over the samples and the replays together, at a low learning rate."""
+def reads(rec, x: np.ndarray, y: np.ndarray) -> float:
+    """The share of preprocessed images `x` the Keras model reads as `y`."""
+    from drawpad.engine import feed
+
+    if not len(x):
+        return float("nan")
+    return float(np.mean(rec.model.predict(feed(x, rec.runner.input_shape), verbose=0).argmax(1) == y))
+
+
+def fine_tune(rec, x: np.ndarray, y: np.ndarray, args) -> str:
+    """A few epochs over the samples and the replays together, at a low learning rate, of the
+    layers --train names; -> which those were."""
     from drawpad.engine import feed, import_keras
 
     keras = import_keras()
     model = rec.model
+    layers = [layer for layer in model.layers if layer.weights]
+    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    flat = [i for i, layer in enumerate(layers) if len(layer.output.shape) == 2]  # after the feature maps
+    start = {"all": 0, "last": convs[-1] if convs else 0, "head": flat[0] if flat else 0}[args.train]
+    was = [layer.trainable for layer in layers]
+    for i, layer in enumerate(layers):
+        layer.trainable = i >= start and was[i]  # a fixed layer (jamo heads' spread) stays fixed
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not rec.outputs_probabilities)
-    model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=loss, metrics=["accuracy"])
+    lr = args.lr or (3e-4 if args.train == "all" else 1e-3)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
     order = np.random.default_rng(args.seed).permutation(len(x))
     model.fit(feed(x[order], rec.runner.input_shape), y[order], batch_size=64, epochs=args.epochs, verbose=2)
+    for layer, trainable in zip(layers, was):  # saved as it came: the next fine-tuning chooses its own
+        layer.trainable = trainable
+    return f"{args.train}: {', '.join(layer.name for layer in layers[start:])}"
 
 
 main = interruptible(main)
