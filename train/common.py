@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from drawpad.engine import quiet_native_stderr
+from drawpad.errors import DrawpadError
 from drawpad.model_card import write_card
 from train.interrupt import TrainingInterrupted, finished_epochs
 
@@ -162,18 +163,47 @@ def mean_with(members: list, member_cards: list[dict], model, card: dict, keys: 
     return averaged([*members, model]), mean_card(card, [*member_cards, {k: card[k] for k in keys}])
 
 
+class ClusterError(DrawpadError):
+    """Workers of one multi-worker run that cannot train together (TF_CONFIG, their backups)."""
+
+
+def cluster_size() -> int:
+    """Training processes TF_CONFIG names (chief and workers; 0 without TF_CONFIG)."""
+    config = os.environ.get("TF_CONFIG")
+    if not config:
+        return 0
+    try:
+        cluster = json.loads(config)["cluster"]
+        return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
+    except (ValueError, KeyError, TypeError):
+        raise ClusterError('TF_CONFIG is not {"cluster": {"worker": ["host:port", ...]}, '
+                           '"task": {"type": "worker", "index": N}}') from None
+
+
+STRATEGY_HELP = ("tf.distribute strategy; auto: tpu on a TPU, multiworker when TF_CONFIG names several processes, "
+                 "mirrored (every GPU) with several GPUs, else default. Two machines: set on each "
+                 """TF_CONFIG='{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 0}}' """
+                 "(index 1 on b) and run the same command; only the chief (index 0) writes the model, and "
+                 "after a worker is lost the same commands on every machine resume them all (default %(default)s)")
+
+
 def pick_strategy(name: str = "auto"):
-    """A tf.distribute strategy by name; auto: a TPU -> tpu, several GPUs -> mirrored, else default."""
+    """A tf.distribute strategy by name; auto: a TPU -> tpu, a TF_CONFIG cluster of several
+    processes -> multiworker, several GPUs -> mirrored, else default. mirrored replicates
+    over every GPU, else over every CPU device (one, unless split into logical devices)."""
     import tensorflow as tf
 
     if name == "auto":
         on_tpu = any(os.environ.get(k) for k in ("COLAB_TPU_ADDR", "TPU_NAME")) or os.path.exists("/dev/accel0")
-        name = "tpu" if on_tpu else "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "default"
+        name = ("tpu" if on_tpu else "multiworker" if cluster_size() > 1
+                else "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "default")
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multiworker":  # reads the cluster from the TF_CONFIG environment variable
+        cluster_size()  # a malformed TF_CONFIG is one line, not TensorFlow's traceback
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
@@ -181,6 +211,28 @@ def pick_strategy(name: str = "auto"):
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
     raise ValueError(f"unknown strategy {name!r}: use auto, default, mirrored, tpu or multiworker")
+
+
+def fix_keras_multi_worker(model, strat) -> None:
+    """Two Keras 3 bugs stop Model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585,
+    tensorflow/tensorflow#72388); worked around for this model alone:
+    - fit and evaluate first average a batch over all replicas only to learn its shapes, and
+      that reduce cannot take an (images, labels) pair ("PerReplica ... to a Tensor"): the
+      shapes of this worker's first replica are all the build needs;
+    - each step's metrics are averaged over the replicas along axis 0, which a scalar lacks
+      ("Invalid reduction dimension 0"): the steps return them with that axis."""
+    symbolic_build, train_step, test_step = model._maybe_symbolic_build, model.train_step, model.test_step
+
+    def build(iterator=None, data_batch=None):
+        for _, _, batches in iterator or ():
+            data_batch = keras.tree.map_structure(lambda v: strat.experimental_local_results(v)[0], next(batches))
+            break
+        symbolic_build(data_batch=data_batch)
+
+    def with_axis(step):
+        return lambda data: keras.tree.map_structure(lambda v: v[None], step(data))
+    model._maybe_symbolic_build = build
+    model.train_step, model.test_step = with_axis(train_step), with_axis(test_step)
 
 
 def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0,
@@ -210,7 +262,25 @@ def dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bo
         ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     # Whole batches only when training: TPUs need static shapes.
     ds = ds.batch(batch_size, drop_remainder=shuffle and len(rows) >= batch_size)
-    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    # Among several workers each keeps its share of every batch: by data, there are no files to share
+    # out. Each worker reads whole batches (benchmarks/input_pipeline.py compares reading with a step).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return ds.with_options(options)
+
+
+def with_targets(ds, n_classes: int, label_smoothing: float = 0.0, tables=()):
+    """dataset()'s (images, labels) batches -> what fit trains the outputs on: the labels (one-hot
+    under label smoothing) and, for each extra output, its table's class of each label (parts)."""
+    import tensorflow as tf
+
+    lookups = [tf.constant(np.asarray(t, np.int32)) for t in tables]
+
+    def targets(x, y):
+        first = keras.ops.one_hot(y, n_classes) if label_smoothing else y
+        return (x, (first, *[tf.gather(t, y) for t in lookups])) if lookups else (x, first)
+    return ds.map(targets) if label_smoothing or lookups else ds
 
 
 class KeepBest(keras.callbacks.Callback):
@@ -263,14 +333,24 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     a lucky early peak stopped a 16-epoch digit run after 9. The training state is
     backed up every epoch to `backup` (default: <out>.backup next to the
     output): re-running the same command after a disconnect resumes there.
+
+    `batch_size` is per replica. With several workers (multiworker, TF_CONFIG) each trains
+    on its share of every batch and backs up to its own folder (the chief to `backup`,
+    worker N to <backup>.workerN), so re-running every worker's command resumes them all
+    from the same epoch. Only the chief (task type chief, else worker 0) gets the model;
+    the others get (None, None) once the chief's finish has written it, and drop their backup.
     """
     import tensorflow as tf
 
     out = Path(out)
     backup = Path(backup) if backup else out.with_name(out.stem + ".backup")
-    backup.mkdir(parents=True, exist_ok=True)
     strat = pick_strategy(strategy)
-    batch = batch_size * strat.num_replicas_in_sync
+    chief = strat.extended.should_checkpoint  # False only on a multi-worker run's other workers
+    if not chief:  # beside the chief's, not in it: workers may share a disk
+        task = f"{strat.cluster_resolver.task_type}{strat.cluster_resolver.task_id}"
+        backup = backup.with_name(f"{backup.name}.{task}")
+    backup.mkdir(parents=True, exist_ok=True)
+    batch = batch_size * strat.num_replicas_in_sync  # the global batch, split among the replicas
     (x, y, rows), (x_val, y_val, val_rows) = ((*part, None)[:3] for part in (train, val))
     steps = epochs * max(1, (len(x) if rows is None else len(rows)) // batch)  # a set smaller than a batch is one step
     tables = list((parts or {}).values())
@@ -287,15 +367,16 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
                       metrics=[["accuracy"], *[[] for _ in tables]] if tables else ["accuracy"])
     if len(model.outputs) != 1 + len(tables):
         raise ValueError(f"the model has {len(model.outputs)} outputs, parts gives tables for {len(tables)} after the first")
-    n_classes = model.outputs[0].shape[-1]
+    several = isinstance(strat, tf.distribute.MultiWorkerMirroredStrategy)
+    if several:
+        fix_keras_multi_worker(model, strat)
+        if len(set(every_worker(strat, finished_epochs(backup)))) > 1:
+            raise ClusterError(f"the workers' backups are at different epochs (this one's: {backup}); each "
+                               "resumes from its own, so put the missing ones back or delete them all to start again")
     monitor = f"val_{model.output_names[0]}_accuracy" if tables else "val_accuracy"
-    lookups = [tf.constant(np.asarray(t, np.int32)) for t in tables]
 
     def prepare(ds):
-        def targets(x, y):
-            first = keras.ops.one_hot(y, n_classes) if label_smoothing else y
-            return (x, (first, *[tf.gather(t, y) for t in lookups])) if tables else (x, first)
-        return ds.map(targets) if label_smoothing or tables else ds
+        return with_targets(ds, model.outputs[0].shape[-1], label_smoothing, tables)
 
     best = backup / "best.weights.h5"
     history = keras.callbacks.CSVLogger(str(backup / "history.csv"), append=True)  # spans resumes
@@ -310,9 +391,45 @@ def fit(build, train: tuple, val: tuple, out: str | Path, *, epochs: int, batch_
     except KeyboardInterrupt:
         raise TrainingInterrupted(f"interrupted with {finished_epochs(backup)} of {epochs} epochs done; "
                                   f"the same command resumes from there (state in {backup})") from None
+    except tf.errors.OpError as e:
+        if not several:
+            raise
+        raise ClusterError(f"lost another worker ({type(e).__name__}); {finished_epochs(backup)} of {epochs} "
+                           f"epochs are backed up in {backup}: run every worker's command again to resume") from None
     if best.exists():
         model.load_weights(best)
-    return model, backup
+    if several:  # a copy outside the strategy, so that the chief alone can predict with it and save it
+        weights, model = model.get_weights(), build()
+        model.set_weights(weights)
+    if chief:
+        if several:
+            _workers_waiting.append(strat)
+        return model, backup
+    print(f"{task}: trained; the chief writes the model", flush=True)
+    try:  # until it has (finish): should it fail, this worker's backup is needed to resume
+        every_worker(strat, 0)
+    except tf.errors.OpError:
+        raise ClusterError(f"the chief stopped before writing the model; {task}'s backup is kept in {backup}: "
+                           "run every worker's command again to resume") from None
+    shutil.rmtree(backup, ignore_errors=True)
+    return None, None
+
+
+# The strategy of a multi-worker fit whose other workers wait until the chief's finish has written the model.
+_workers_waiting = []
+
+
+def every_worker(strat, value: int) -> list[int]:
+    """`value` as each worker has it, in task order: a collective, so every worker must call it."""
+    import tensorflow as tf
+
+    def mine():
+        return tf.constant([value])
+
+    @tf.function  # run eagerly, the strategy warns of its overhead
+    def gather():
+        return strat.gather(strat.run(mine), axis=0)
+    return gather().numpy().tolist()
 
 
 def training_seconds(backup: Path) -> float:
@@ -365,8 +482,11 @@ def write_report(backup: Path, out: Path, pairs: list[tuple]) -> tuple[Path, Pat
 
 def finish(model, out: str | Path, card: dict, backup: Path, pairs: list[tuple]) -> tuple[Path, Path, Path]:
     """Save the model with its card, write the report beside it, then drop the backup:
-    the next run of the same command starts fresh. -> (model, curve, confusions) paths."""
+    the next run of the same command starts fresh (every worker's, in a multi-worker run).
+    -> (model, curve, confusions) paths."""
     out = save_model(model, out, card)
     curve, confused = write_report(backup, out, pairs)
     shutil.rmtree(backup, ignore_errors=True)
+    while _workers_waiting:  # the model is written: the other workers may drop their backups and end
+        every_worker(_workers_waiting.pop(), 1)
     return out, curve, confused

@@ -27,8 +27,8 @@ from drawpad.labels import DIGIT_LABELS
 from drawpad.preprocess import DIGITS_SPEC
 from drawpad.preprocess import Preprocessing, preprocess
 from train.augment import augment
-from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, parallel_map,
-                          predict_classes, provenance, right_answers)
+from train.common import (STRATEGY_HELP, ClusterError, confusions, finish, fit, inked_rows, mean_with,
+                          members_of, parallel_map, predict_classes, provenance, right_answers)
 from train.interrupt import interruptible
 
 DATA_DIRS = [Path(__file__).resolve().parents[1] / "data",
@@ -128,10 +128,10 @@ def main(argv=None) -> int:
     ap.add_argument("--stroke-copies", type=int, default=24,
                     help="replays of each of those pen-stroke digits; the more of the training they are, "
                          "the better new writers are read (default %(default)s)")
-    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=128, help="per device (default %(default)s)")
     ap.add_argument("--limit", type=int, help="use only the first N training digits (quick runs)")
     ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"],
-                    help="tf.distribute strategy; auto: TPU, several GPUs, else default")
+                    help=STRATEGY_HELP)
     ap.add_argument("--backup", help="folder for resumable training state (default: <out>.backup; "
                     "in Colab put it on Drive)")
     ap.add_argument("--average-with", metavar="MODEL",
@@ -186,9 +186,15 @@ def main(argv=None) -> int:
     print(f"preprocessed {len(x_fit)} training images ({copies}) "
           f"in {time.time() - t0:.0f} s", flush=True)
 
-    model, backup = fit(lambda: build_model(len(DIGIT_LABELS)), (x_fit, y_fit), (x_val, y_val), args.out,
-                        epochs=args.epochs, batch_size=args.batch_size, strategy=args.strategy,
-                        backup=args.backup, seed=args.seed)
+    try:
+        model, backup = fit(lambda: build_model(len(DIGIT_LABELS)), (x_fit, y_fit), (x_val, y_val), args.out,
+                            epochs=args.epochs, batch_size=args.batch_size, strategy=args.strategy,
+                            backup=args.backup, seed=args.seed)
+    except ClusterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if model is None:  # one of several workers, not the chief: the chief wrote the model
+        return 0
     # A refused test digit counts as wrong: the accuracy is over all 10,000.
     refused = x_test.reshape(len(x_test), -1).max(axis=1) == 0
     if refused.any():

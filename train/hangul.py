@@ -22,6 +22,7 @@ from drawpad.errors import ModelError
 from drawpad.labels import read_labels
 from drawpad.model_card import read_card
 from drawpad.preprocess import Preprocessing
+from train.common import STRATEGY_HELP
 from train.interrupt import interruptible
 
 
@@ -145,7 +146,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=128, help="per device (default %(default)s)")
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate, cosine decay (default %(default)s)")
     ap.add_argument("--val-fraction", type=float, default=0.03)
-    ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"])
+    ap.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu", "multiworker"],
+                    help=STRATEGY_HELP)
     ap.add_argument("--backup", help="folder for resumable training state (default: <out>.backup; "
                     "in Colab put it on Drive)")
     ap.add_argument("--held-out-fonts", nargs="+", default=[], metavar="FONT",
@@ -166,8 +168,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    from train.common import (confusions, finish, fit, inked_rows, mean_with, members_of, predict_classes,
-                              provenance, training_seconds)
+    from train.common import (ClusterError, confusions, finish, fit, inked_rows, mean_with, members_of,
+                              predict_classes, provenance, training_seconds)
     made_by = provenance("train.hangul", argv)
 
     try:
@@ -193,11 +195,17 @@ def main(argv=None) -> int:
     print(f"{len(train)} training and {n_val} validation samples, {len(names)} syllables", flush=True)
     t0 = time.time()
     # Rows, not copies: batches are read from the memory-mapped array as needed.
-    model, backup = fit(lambda: build_model(names, images.shape[1], jamo),
-                        (images, labels, train), (images, labels, val), args.out,
-                        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
-                        init=args.init, parts=jamo_of(names) if jamo else None)
+    try:
+        model, backup = fit(lambda: build_model(names, images.shape[1], jamo),
+                            (images, labels, train), (images, labels, val), args.out,
+                            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                            strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
+                            init=args.init, parts=jamo_of(names) if jamo else None)
+    except ClusterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if model is None:  # one of several workers, not the chief: the chief wrote the model
+        return 0
     model = shipped_model(model, names, images.shape[1], jamo)
 
     def val_accuracy(pred: np.ndarray) -> float:
