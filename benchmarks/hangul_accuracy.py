@@ -60,7 +60,9 @@ def main() -> None:
                          "fonts-lexi-saebom fonts-woowa-bm)")
     rng = np.random.default_rng(args.seed)
     figures = {"model": Path(args.model).name, "previous": args.previous and Path(args.previous).name,
-               "seed": args.seed, "fonts": {}}
+               "seed": args.seed, "model_mb": round(Path(args.model).stat().st_size / 1e6, 2),
+               "heads": rec.card.get("heads", "syllable"), "recipe_minutes": rec.card.get("total_minutes"),
+               "fonts": {}}
     for font in fonts:
         t = time.perf_counter()
         syllables = [ch for ch in rec.labels if has_glyph(font, ch)]

@@ -1,10 +1,11 @@
 """Train the Hangul model from the PHD08 converter's output -> models/hangul.h5.
 
-    python -m data_tools.synth --fonts auto --out synth/ --per-font 2 --workers 2
-    python -m data_tools.phd08 --data-dir synth/ --out synth_60/ --workers 2
-    python -m train.hangul --data synth_60/ --out models/hangul.h5
+    python -m data_tools.synth --fonts fonts.txt --pen 0.5 --out synth/ --per-font 3 --workers 2
+    python -m data_tools.phd08 --data-dir synth/ --out data/ --workers 2
+    python -m train.hangul --data data/ --out models/hangul.h5
 
-The converter already ran drawpad's own preprocessing, so the model sees what
+(python -m train.hangul_recipe runs all three, from the Debian fonts, as the shipped model
+was made.) The converter already ran drawpad's own preprocessing, so the model sees what
 the pad shows it; its labels.txt and preprocessing.json go into the model card.
 Re-running the same command after an interruption resumes from the backup.
 """
