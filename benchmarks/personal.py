@@ -1,6 +1,6 @@
 """Simulated new users teaching the pad their hand: train.personalize, before and after.
 
-    python benchmarks/personal.py --model W15.h5 [--writers 16 17 ...]
+    python benchmarks/personal.py --model W15.h5 [--writers 16 17 ...] [--personalize "--train all"]
     python benchmarks/personal.py --hangul models/hangul.h5 --data synth_60 [--font F.ttf]
 
 W15.h5 is a digit model trained with `python -m train.digits --stroke-writers 15`, so
@@ -19,6 +19,7 @@ synthesized set train.personalize replays). Writes benchmarks/results/personal-h
 from __future__ import annotations
 
 import argparse
+import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -54,11 +55,11 @@ def hangul(args) -> None:
         out = Path(tmp) / "mine.h5"
         t = time.perf_counter()
         if personalize(["--model", args.hangul, "--samples", str(store.folder), "--out", str(out),
-                        "--data", args.data, "--seed", str(args.seed)]) != 0:
+                        "--data", args.data, "--seed", str(args.seed), *shlex.split(args.personalize)]) != 0:
             raise SystemExit("error: personalizing the Hangul model failed")
         seconds = time.perf_counter() - t
         after = Recognizer.from_file(out)
-        figures = {"model": Path(args.hangul).name, "font": Path(args.font).name, "samples": 300,
+        figures = {"model": Path(args.hangul).name, "personalize_args": args.personalize, "font": Path(args.font).name, "samples": 300,
                    "personalize_s": round(seconds, 1)}
         for name, chars in (("taught", taught), ("others", untaught)):
             images = [glyph_canvas(args.font, ch, rng) for ch in chars]
@@ -79,6 +80,8 @@ def main() -> None:
                     help="with --hangul: the held-out font that plays the user (default %(default)s)")
     ap.add_argument("--writers", type=int, nargs="+", default=list(range(16, 31)))
     ap.add_argument("--mnist", default=str(DATA / "mnist"))
+    ap.add_argument("--personalize", default="", metavar="ARGS",
+                    help="more train.personalize arguments, e.g. '--train all --copies 24'")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.hangul:
@@ -110,7 +113,7 @@ def main() -> None:
     by_writer = {w: [s for s in strokes if writer(s) == w] for w in range(16, 31)}
     _, (x_test, y_test) = load_mnist(args.mnist)
     mnist = (list(255 - x_test), [str(y) for y in y_test])
-    figures = {"model": Path(args.model).name, "writers": {}}
+    figures = {"model": Path(args.model).name, "personalize_args": args.personalize, "writers": {}}
     for w in args.writers:
         mine = by_writer[w]
         corrections = [i for d in "0123456789" for i in [k for k, s in enumerate(mine) if s["label"] == d][:2]]
@@ -126,7 +129,7 @@ def main() -> None:
             out = Path(tmp) / "mine.h5"
             t = time.perf_counter()
             if personalize(["--model", args.model, "--samples", str(store.folder), "--out", str(out),
-                            "--mnist", args.mnist, "--seed", str(args.seed)]) != 0:
+                            "--mnist", args.mnist, "--seed", str(args.seed), *shlex.split(args.personalize)]) != 0:
                 raise SystemExit(f"error: personalizing for writer {w} failed")
             seconds = time.perf_counter() - t
             after = Recognizer.from_file(out)
