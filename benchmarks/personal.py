@@ -59,8 +59,8 @@ def hangul(args) -> None:
             raise SystemExit("error: personalizing the Hangul model failed")
         seconds = time.perf_counter() - t
         after = Recognizer.from_file(out)
-        figures = {"model": Path(args.hangul).name, "personalize_args": args.personalize, "font": Path(args.font).name, "samples": 300,
-                   "personalize_s": round(seconds, 1)}
+        figures = {"model": Path(args.hangul).name, "personalize_args": args.personalize,
+                   "font": Path(args.font).name, "samples": 300, "personalize_s": round(seconds, 1)}
         for name, chars in (("taught", taught), ("others", untaught)):
             images = [glyph_canvas(args.font, ch, rng) for ch in chars]
             figures[name] = {"before": round(error(base, images, chars), 5),
