@@ -49,6 +49,7 @@ PROBE = "가닭힝"  # KS X 1001 syllables every Korean font draws (뷁 is not i
 
 # A font is a file path, or "<path>#<n>" for face n of a collection (.ttc/.otc).
 COLLECTIONS = (".ttc", ".otc")
+FONT_FILES = (".ttf", ".otf", *COLLECTIONS)
 
 
 def split_face(font: str | Path) -> tuple[str, int]:
@@ -59,9 +60,14 @@ def split_face(font: str | Path) -> tuple[str, int]:
 def font_code(font: str | Path) -> str:
     """PHD08 font codes are [A-Z0-9]+: NanumGothicBold.ttf -> NANUMGOTHICBOLD; a face
     of a collection is named by its family and style (NOTOSANSCJKKRBOLD)."""
-    path, index = split_face(font)
-    name = Path(path).stem if str(font) == path else " ".join(_font(str(font), 16).getname())
+    path, _ = split_face(font)
+    name = Path(path).stem if str(font) == path else family(str(font))
     return re.sub(r"[^A-Z0-9]", "", name.upper()) or "FONT"
+
+
+def family(font: str) -> str:
+    """The font's family and style, as it names itself ("Noto Sans CJK KR Bold")."""
+    return " ".join(_font(font, 16).getname())
 
 
 @lru_cache(maxsize=None)  # every font at every size: loading a large .ttc costs ms
@@ -120,8 +126,7 @@ def distinct_korean(fonts: list[str]) -> list[str]:
     (Noto's JP, KR, SC, TC, HK; D2Coding's ligature face) often share their Hangul,
     and a copy would only weigh that font twice. A face named KR is kept first."""
     seen, kept = set(), []
-    for font in sorted(fonts, key=lambda f: " KR" not in (" ".join(_font(f, 16).getname())
-                                                           if "#" in f else "")):
+    for font in sorted(fonts, key=lambda f: " KR" not in family(f)):
         if not is_korean_font(font):
             continue
         look = b"".join(_render_gray(font, ch, 32).tobytes() for ch in PROBE)
@@ -139,7 +144,7 @@ def find_fonts(where: str = "auto") -> list[str]:
     for root in roots:
         if root.is_dir():
             found += [face for p in sorted(root.rglob("*"))
-                      if p.suffix.lower() in (".ttf", ".otf", *COLLECTIONS) for face in faces(p)]
+                      if p.suffix.lower() in FONT_FILES for face in faces(p)]
     return distinct_korean(found)
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,6 @@ NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 
 @pytest.fixture(scope="module")
 def font():
-    from pathlib import Path
     if not Path(NANUM).is_file():
         pytest.skip("fonts-nanum not installed (apt-get install fonts-nanum)")
     return NANUM
@@ -25,7 +26,6 @@ def test_missing_glyphs_are_detected_not_drawn_as_tofu(font):
 
 
 def test_font_codes_fit_the_phd08_name_pattern():
-    from pathlib import Path
     assert font_code(Path("NanumGothic-Bold.ttf")) == "NANUMGOTHICBOLD"
 
 
@@ -72,3 +72,15 @@ def test_an_unreadable_labels_file_is_a_clear_error(font, tmp_path, capsys):
                  "--labels", str(tmp_path / "no-labels.txt")]) == 2
     assert "no-labels.txt: cannot read labels file" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_font_collection_gives_each_korean_look_once_named_by_its_face():
+    from data_tools.synth import distinct_korean, faces
+    noto = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    if not noto.is_file():
+        pytest.skip(f"{noto} is not installed (apt-get install fonts-noto-cjk)")
+    every = faces(noto)
+    assert len(every) == 10  # JP, KR, SC, TC, HK, and their Mono faces
+    kept = distinct_korean(every)  # they share their Hangul: the KR face stands for them
+    assert kept == [f"{noto}#1"] and font_code(kept[0]) == "NOTOSANSCJKKRREGULAR"
+    assert has_glyph(kept[0], "뷁") and not has_glyph(kept[0], "\uE000")

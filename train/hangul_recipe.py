@@ -37,13 +37,12 @@ TRAIN_PACKAGES = ["fonts-nanum", "fonts-nanum-extra", "fonts-nanum-eco", "fonts-
                   "fonts-noto-cjk", "fonts-noto-cjk-extra"]
 HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
 NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
-FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 STAGES = ("fonts", "synthesize", "convert", "train")
 
 
 def package_fonts(packages: list[str]) -> list[str]:
     """The distinct Korean fonts (faces) the Debian packages installed."""
-    from data_tools.synth import distinct_korean, faces
+    from data_tools.synth import FONT_FILES, distinct_korean, faces
 
     files = []
     for package in packages:
@@ -53,7 +52,7 @@ def package_fonts(packages: list[str]) -> list[str]:
             raise ValueError(f"{package} is not installed (apt-get install {' '.join(TRAIN_PACKAGES + HELD_OUT_PACKAGES)})"
                              ) from None
         files += sorted(line for line in listing.splitlines()
-                        if line.lower().endswith(FONT_SUFFIXES) and Path(line).name not in NOT_A_HAND)
+                        if line.lower().endswith(FONT_FILES) and Path(line).name not in NOT_A_HAND)
     return distinct_korean([face for f in files for face in faces(Path(f))])
 
 
