@@ -2,8 +2,10 @@
 
     python -m train.hangul_recipe --work hangul_work --out models/hangul.h5
 
-1. fonts: every Korean face of the Debian font packages in TRAIN_PACKAGES, each look
-   once; HELD_OUT_PACKAGES are never trained on and are the test fonts.
+1. fonts: every Korean face of the Debian packages fonts-nanum, -nanum-extra, -nanum-eco,
+   -unfonts-core, -unfonts-extra, -baekmuk, -alee, -naver-d2coding, -noto-cjk and
+   -noto-cjk-extra, each look once; fonts-lexi-gulim, -lexi-saebom and -woowa-bm are
+   never trained on: they are the test fonts (apt-get install all thirteen).
 2. synthesize (data_tools.synth): PHD08-style samples, part of them redrawn as pen
    strokes, into <work>/synth, one file per syllable.
 3. convert (data_tools.phd08): through the pad's own preprocessing into <work>/data.
@@ -147,9 +149,9 @@ def main(argv=None) -> int:
                     help="folder for every stage's output, ~3 GB (default %(default)s)")
     ap.add_argument("--out", type=Path, default=Path("models/hangul.h5"), help="(default %(default)s)")
     ap.add_argument("--fonts", type=Path, metavar="FILE",
-                    help="train on these fonts (one path per line) instead of TRAIN_PACKAGES'")
+                    help="train on these fonts (one path per line) instead of the Debian packages' (TRAIN_PACKAGES)")
     ap.add_argument("--held-out", type=Path, metavar="FILE",
-                    help="test fonts (one path per line) instead of HELD_OUT_PACKAGES'")
+                    help="test fonts (one path per line) instead of the held-out packages' (HELD_OUT_PACKAGES)")
     ap.add_argument("--labels", default="ksx1001",
                     help="ksx1001 (all 2,350 syllables) or a labels file, e.g. for a quick try (default %(default)s)")
     ap.add_argument("--per-font", type=int, default=3, help="samples per font and syllable (default %(default)s)")
