@@ -22,7 +22,7 @@ import numpy as np
 from drawpad.engine import quiet_native_stderr
 from drawpad.errors import DrawpadError
 from drawpad.model_card import write_card
-from train.interrupt import TrainingInterrupted, finished_epochs
+from train.interrupt import TrainingInterrupted, epoch_rows, finished_epochs
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout, where train/ is not installed
 
@@ -434,11 +434,7 @@ def every_worker(strat, value: int) -> list[int]:
 
 def training_seconds(backup: Path) -> float:
     """Seconds of training the backup's history records, each epoch once (see EpochSeconds)."""
-    import csv
-
-    with open(backup / "history.csv", newline="") as f:
-        rows = {int(r["epoch"]): r for r in csv.DictReader(f)}
-    return sum(float(r.get("seconds") or 0) for r in rows.values())
+    return sum(float(r.get("seconds") or 0) for r in epoch_rows(backup).values())
 
 
 def confusions(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], n: int = 10) -> list[tuple]:
@@ -451,14 +447,11 @@ def confusions(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], n: int
 
 def write_report(backup: Path, out: Path, pairs: list[tuple]) -> tuple[Path, Path]:
     """<out>.curve.png (loss and accuracy per epoch) and <out>.confusions.txt beside the model."""
-    import csv
-
     import matplotlib
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
-    with open(backup / "history.csv", newline="") as f:
-        rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch counts once
+    rows = epoch_rows(backup)
     epochs = sorted(rows)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     # a model with several outputs logs its first's accuracy as <name>_accuracy

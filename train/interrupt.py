@@ -11,11 +11,16 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C (or a stopped Colab cell) during fit, saying where the backup stands."""
 
 
+def epoch_rows(backup: Path) -> dict[int, dict]:
+    """The backup's history.csv, one row per epoch (a resumed epoch's last row counts)."""
+    with open(backup / "history.csv", newline="") as f:
+        return {int(r["epoch"]): r for r in csv.DictReader(f)}
+
+
 def finished_epochs(backup: Path) -> int:
     """Epochs whose end the backup's history recorded (a resumed epoch counts once)."""
     try:
-        with open(backup / "history.csv", newline="") as f:
-            return len({r["epoch"] for r in csv.DictReader(f)})
+        return len(epoch_rows(backup))
     except FileNotFoundError:
         return 0
 
