@@ -110,7 +110,7 @@ def personal_rows() -> list:
     ]
 
 
-def phd08_rows() -> list:
+def scale_rows() -> list:
     return [
         ("phd08_convert", "the real 가.txt, original pattern (81 samples) / every sample (2,187): "
                           "faster than the original algorithm, one process",
@@ -122,6 +122,11 @@ def phd08_rows() -> list:
         ("phd08_convert", "peak RSS converting 100 / 2,350 generated dump files",
          lambda f: f"{f['files_100']['peak_rss_mb']:.0f} / {f['files_2350']['peak_rss_mb']:.0f} MB", "<= 300 MB, flat",
          lambda f: f["files_2350"]["peak_rss_mb"] <= 300),
+        ("input_pipeline", "training input: the `tf.data` pipeline alone against the training step, digits / "
+                           "Hangul (samples/s)",
+         lambda f: " / ".join(f"{f[k]['pipeline_samples_per_s']:,} vs {f[k]['training_samples_per_s']:,.0f} "
+                              f"({f[k]['ratio']:.0f}x)" for k in ("digits", "hangul")),
+         ">= 3x", lambda f: min(f[k]["ratio"] for k in ("digits", "hangul")) >= 3),
     ]
 
 
@@ -167,7 +172,7 @@ ROWS = {
     ],
     "A line of characters (`drawpad/segment.py`)": line_rows(),
     "Your hand (`train.personalize`)": personal_rows(),
-    "PHD08 conversion (`data_tools.phd08`)": phd08_rows(),
+    "Data at scale (`data_tools.phd08`, `train.common`)": scale_rows(),
 }
 
 
