@@ -94,7 +94,10 @@ def main() -> None:
               f"weakest {weakest} {m['weakest_top1']:.4f}")
 
     converted = {}  # real 가 through each model's own preprocessing (its card's)
-    for name, r in recs.items():
+    have_phd08 = Path(args.phd08).is_dir()
+    if not have_phd08:
+        print(f"note: {args.phd08} is not here: real PHD08 가 not read (--phd08 DIR)")
+    for name, r in recs.items() if have_phd08 else ():
         if r.spec not in converted:
             with tempfile.TemporaryDirectory() as tmp:
                 phd08.convert(args.phd08, Path(tmp) / "ga", r.spec, labels="ksx1001", progress=False)

@@ -7,8 +7,11 @@ PHD08 itself is printed fonts scanned with variations; this renders the same
 kind of samples from TrueType/OpenType fonts with Pillow, named like PHD08's
 FO_FS_CP_RE_TH_SL: font code, size, copy/noise, resolution, binarization
 threshold and slant, each at level 0-2, plus elastic distortion and stroke-
-width changes so the strokes look more like handwriting. A font without a
-glyph for a syllable is detected and skipped, never drawn as a tofu box.
+width changes so the strokes look more like handwriting. With --pen P, that share
+of the samples is redrawn as pen strokes along the glyph's centre lines
+(data_tools.pen), and most samples get each connected part (mostly a jamo) moved
+and scaled a little on its own. A font without a glyph for a syllable is
+detected and skipped, never drawn as a tofu box.
 """
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ def font_code(font: str | Path) -> str:
 
 def family(font: str) -> str:
     """The font's family and style, as it names itself ("Noto Sans CJK KR Bold")."""
-    return " ".join(_font(font, 16).getname())
+    return " ".join(filter(None, _font(font, 16).getname()))  # a font may name no style
 
 
 @lru_cache(maxsize=None)  # every font at every size: loading a large .ttc costs ms
@@ -126,9 +129,8 @@ def distinct_korean(fonts: list[str]) -> list[str]:
     (Noto's JP, KR, SC, TC, HK; D2Coding's ligature face) often share their Hangul,
     and a copy would only weigh that font twice. A face named KR is kept first."""
     seen, kept = set(), []
-    for font in sorted(fonts, key=lambda f: " KR" not in family(f)):
-        if not is_korean_font(font):
-            continue
+    korean = [f for f in fonts if is_korean_font(f)]  # first: a file PIL cannot open is no Korean font
+    for font in sorted(korean, key=lambda f: " KR" not in family(f)):
         look = b"".join(_render_gray(font, ch, 32).tobytes() for ch in PROBE)
         if look not in seen:
             seen.add(look)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 FONT = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
+HELD = FONT.with_name("NanumGothicBold.ttf")  # a test font the tiny model never trains on
 SYLLABLES = "가각나다"
 
 
@@ -48,10 +49,10 @@ def test_the_shipped_jamo_network_is_one_softmax_of_the_syllable_head_plus_each_
 
 
 def recipe(tmp_path: Path, *extra) -> list[str]:
-    if not FONT.is_file():
+    if not (FONT.is_file() and HELD.is_file()):
         pytest.skip(f"{FONT} is not installed (apt-get install fonts-nanum)")
     (tmp_path / "fonts.txt").write_text(f"{FONT}\n")
-    (tmp_path / "held.txt").write_text(f"{FONT}\n")  # only a test: the tiny model is read on it
+    (tmp_path / "held.txt").write_text(f"{HELD}\n")
     (tmp_path / "labels.txt").write_text("\n".join(SYLLABLES) + "\n", encoding="utf-8")
     return ["--work", str(tmp_path / "work"), "--out", str(tmp_path / "models" / "hangul.h5"),
             "--fonts", str(tmp_path / "fonts.txt"), "--held-out", str(tmp_path / "held.txt"),
@@ -71,6 +72,7 @@ def test_the_recipe_resumes_after_an_interruption_and_its_card_records_the_whole
         raise KeyboardInterrupt
     monkeypatch.setattr(hangul_recipe, "train_stage", interrupted)
     assert hangul_recipe.main(argv) == 130
+    assert capsys.readouterr().err.strip() == "interrupted: the same command goes on where this one stopped"
     work = tmp_path / "work"
     stages = json.loads((work / "stages.json").read_text())
     assert stages["synthesize"]["done"] and stages["convert"]["done"] and not stages["train"]["done"]
@@ -85,7 +87,7 @@ def test_the_recipe_resumes_after_an_interruption_and_its_card_records_the_whole
     card = read_card(out)
     assert card["command"] == shlex.join(["python", "-m", "train.hangul_recipe", *argv])
     assert card["train_command"].startswith("python -m train.hangul --data ")
-    assert card["fonts"] == [str(FONT)] and card["held_out_fonts"] == [str(FONT)]
+    assert card["fonts"] == [str(FONT)] and card["held_out_fonts"] == [str(HELD)]
     assert card["samples"] == len(np.load(work / "data" / "labels.npy"))
     assert set(card["stage_minutes"]) == {"fonts", "synthesize", "convert", "train"}
     assert card["total_minutes"] == pytest.approx(sum(card["stage_minutes"].values()), abs=0.2)
@@ -110,3 +112,13 @@ def test_a_missing_font_package_is_one_line_naming_what_to_install(tmp_path, mon
     assert hangul_recipe.main(["--work", str(tmp_path / "w"), "--out", str(tmp_path / "m.h5")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "fonts-not-a-real-package is not installed (apt-get install" in err[0], err
+
+
+def test_a_test_font_that_is_also_a_training_font_is_refused_in_one_line(tmp_path, capsys):
+    from train import hangul_recipe
+    argv = recipe(tmp_path)
+    (tmp_path / "held.txt").write_text(f"{HELD}\n{FONT}\n")
+    assert hangul_recipe.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"1 test fonts are training fonts too, e.g. {FONT}" in err[0], err
+    assert not (tmp_path / "work" / "fonts.txt").exists()  # the fonts stage is not done

@@ -175,7 +175,7 @@ def cluster_size() -> int:
     try:
         cluster = json.loads(config)["cluster"]
         return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):  # not JSON, no cluster, not a dict
         raise ClusterError('TF_CONFIG is not {"cluster": {"worker": ["host:port", ...]}, '
                            '"task": {"type": "worker", "index": N}}') from None
 

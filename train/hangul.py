@@ -37,9 +37,9 @@ WIDTHS = (24, 32, 64, 128)
 
 def jamo_of(names: list[str]) -> dict[str, np.ndarray]:
     """Label index -> its initial, vowel and final index, for each part."""
-    codes = np.array([ord(ch) - 0xAC00 for ch in names])
+    codes = np.array([ord(ch) - 0xAC00 if len(ch) == 1 else -1 for ch in names])
     if codes.min() < 0 or codes.max() >= 11172:
-        raise ValueError("jamo heads need labels that are precomposed Hangul syllables")
+        raise ValueError("jamo heads need labels that are precomposed Hangul syllables (--plain trains without)")
     return {"initial": codes // 588, "vowel": codes // 28 % 21, "final": codes % 28}
 
 
@@ -179,6 +179,7 @@ def main(argv=None) -> int:
         init_card = check_init(args.init, names, spec) if args.init else {}
         members, member_cards = (members_of(args.average_with, names, Preprocessing.from_dict(spec))
                                  if args.average_with else ([], []))
+        parts = None if args.plain else jamo_of(names)
     except (OSError, ValueError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -201,7 +202,7 @@ def main(argv=None) -> int:
                             (images, labels, train), (images, labels, val), args.out,
                             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                             strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
-                            init=args.init, parts=jamo_of(names) if jamo else None)
+                            init=args.init, parts=parts)
     except ClusterError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -16,7 +16,8 @@
    the held-out fonts with it and with the model it replaced.
 
 Every stage is resumable: after an interruption run the same command again; a
-finished stage is not redone, a half-done one goes on where it was.
+finished stage is not redone; synthesis goes on from the last syllable written and
+training from the last epoch backed up (a conversion starts over: it takes minutes).
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.interrupt import interruptible
+from drawpad.errors import DrawpadError
+from train.interrupt import TrainingInterrupted, interruptible
 
 TRAIN_PACKAGES = ["fonts-nanum", "fonts-nanum-extra", "fonts-nanum-eco", "fonts-unfonts-core",
                   "fonts-unfonts-extra", "fonts-baekmuk", "fonts-alee", "fonts-naver-d2coding",
@@ -40,6 +42,23 @@ TRAIN_PACKAGES = ["fonts-nanum", "fonts-nanum-extra", "fonts-nanum-eco", "fonts-
 HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
 NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
 STAGES = ("fonts", "synthesize", "convert", "train")
+MODEL = "hangul.h5"  # the trained model's name in the work folder, whatever --out is
+
+
+def replace_atomically(path: Path, write) -> None:
+    """write(temporary path), then rename it to `path`: a killed run never leaves half a file
+    (the work folder's files mark what is done)."""
+    tmp = path.with_name(f".{path.name}.partial")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def copy(src: Path, dst: Path) -> None:
+    replace_atomically(dst, lambda tmp: shutil.copy2(src, tmp))
 
 
 def package_fonts(packages: list[str]) -> list[str]:
@@ -66,8 +85,10 @@ class Clock:
         self.path = work / "stages.json"
         self.stages = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.current, self.start = None, 0.0
+        self._lock = threading.Lock()  # the ticker and the stages write the same file
         self._stop = threading.Event()
-        threading.Thread(target=self._tick, daemon=True).start()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+        self._ticker.start()
 
     def _tick(self):
         while not self._stop.wait(30):
@@ -85,31 +106,33 @@ class Clock:
         self.current, self.start = stage, time.monotonic()
 
     def end(self, done: bool = True):
-        if self.current:
-            self.stages[self.current] = {"seconds": round(self.seconds(self.current), 1),
-                                         "done": done or self.done(self.current)}
-            self.current = None
-            self._write()
+        with self._lock:
+            if self.current:
+                self.stages[self.current] = {"seconds": round(self.seconds(self.current), 1),
+                                             "done": done or self.done(self.current)}
+                self.current = None
+                write_text(self.path, json.dumps(self.stages, indent=1))
 
     def save(self):
-        if self.current:
-            snapshot = {**self.stages, self.current: {"seconds": round(self.seconds(self.current), 1),
-                                                      "done": False}}
-            self._write(snapshot)
-
-    def _write(self, stages: dict | None = None):
-        tmp = self.path.with_suffix(".partial")
-        tmp.write_text(json.dumps(stages or self.stages, indent=1))
-        os.replace(tmp, self.path)
+        with self._lock:
+            if self.current:
+                snapshot = {**self.stages, self.current: {"seconds": round(self.seconds(self.current), 1),
+                                                          "done": False}}
+                write_text(self.path, json.dumps(snapshot, indent=1))
 
     def close(self):
+        """Count the stage under way as not done, and stop saving."""
         self._stop.set()
+        self._ticker.join()
+        self.end(done=False)
 
 
 def settings_of(args) -> dict:
-    """What the work folder's data depends on: a rerun with other settings must not mix into it."""
+    """What the work folder's data and model depend on: a rerun with other settings must not mix into it."""
     return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "seed": args.seed, "epochs": args.epochs,
-            "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain}
+            "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain,
+            "fonts": str(args.fonts) if args.fonts else "packages",
+            "held_out": str(args.held_out) if args.held_out else "packages"}
 
 
 def check_settings(work: Path, settings: dict) -> None:
@@ -121,7 +144,7 @@ def check_settings(work: Path, settings: dict) -> None:
             raise ValueError(f"{work} was made with other settings ({', '.join(changed)}: "
                              f"{', '.join(str(before.get(k)) for k in changed)}); use another --work folder")
     else:
-        path.write_text(json.dumps(settings, indent=1))
+        write_text(path, json.dumps(settings, indent=1))
 
 
 def fonts_stage(work: Path, fonts_file: Path | None, held_out_file: Path | None) -> tuple[list[str], list[str]]:
@@ -136,8 +159,11 @@ def fonts_stage(work: Path, fonts_file: Path | None, held_out_file: Path | None)
         test_fonts = listed(held_out_file) if held_out_file else package_fonts(HELD_OUT_PACKAGES)
         if not train_fonts:
             raise ValueError("no Korean fonts to train on")
-        held.write_text("".join(f + "\n" for f in test_fonts))
-        used.write_text("".join(f + "\n" for f in train_fonts))  # last: it marks the stage done
+        both = sorted(set(train_fonts) & set(test_fonts))
+        if both:  # the test fonts' figures would be figures on training data
+            raise ValueError(f"{len(both)} test fonts are training fonts too, e.g. {both[0]}")
+        write_text(held, "".join(f + "\n" for f in test_fonts))
+        write_text(used, "".join(f + "\n" for f in train_fonts))  # last: it marks the stage done
     return used.read_text().split("\n")[:-1], held.read_text().split("\n")[:-1]
 
 
@@ -160,8 +186,7 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                    help="training compute precision; weights are saved in float32. mixed_bfloat16 pays "
-                         "only on CPUs with AVX512-BF16 or AMX (10x slower without) (default %(default)s)")
+                    help="training compute precision, as train.hangul's --precision (default %(default)s)")
     ap.add_argument("--plain", action="store_true", help="no jamo heads (the network to compare with)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes for synthesizing and converting (default: every core, %(default)s)")
@@ -174,12 +199,12 @@ def main(argv=None) -> int:
     made_by = provenance("train.hangul_recipe", argv)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    model = work / args.out.name
+    model = work / MODEL
     clock = Clock(work)
     try:
         check_settings(work, settings_of(args))
         if args.out.exists() and not (work / "previous.h5").exists() and not clock.done("train"):
-            shutil.copy2(args.out, work / "previous.h5")  # what the new model is measured against
+            copy(args.out, work / "previous.h5")  # what the new model is measured against
         clock.begin("fonts")
         fonts, held_out = fonts_stage(work, args.fonts, args.held_out)
         clock.end()
@@ -194,11 +219,14 @@ def main(argv=None) -> int:
             if status:
                 return status
         out = publish(model, args.out, made_by, fonts, held_out, samples, args, clock)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:
+        if isinstance(e, TrainingInterrupted):  # it says where the training's backup stands
+            raise
+        raise TrainingInterrupted("interrupted: the same command goes on where this one stopped") from None
     finally:
-        clock.end(done=False)
         clock.close()
     total = sum(clock.seconds(s) for s in STAGES)
     print(f"wrote {out} in {total / 60:.0f} minutes of stages ({', '.join(f'{s} {clock.seconds(s) / 60:.0f}' for s in STAGES)})",
@@ -236,8 +264,9 @@ def convert_stage(work: Path, args, clock: Clock) -> None:
 def train_stage(work: Path, model: Path, held_out: list[str], args) -> int:
     from train import hangul
 
+    # One process: a TF_CONFIG left in the environment must not make it a cluster's worker.
     return hangul.main(["--data", str(work / "data"), "--out", str(model), "--epochs", str(args.epochs),
-                        "--batch-size", str(args.batch_size), "--precision", args.precision,
+                        "--batch-size", str(args.batch_size), "--precision", args.precision, "--strategy", "default",
                         "--seed", str(args.seed), *(["--plain"] if args.plain else []),
                         "--held-out-fonts", *held_out])
 
@@ -248,30 +277,37 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
     from drawpad.conversion import open_engine
     from drawpad.model_card import read_card, write_card
 
-    card = read_card(model)
+    card = read_card(model) if model.is_file() else None
+    if card is None:
+        raise ValueError(f"{model}, the trained model, is missing or has no card: train again with another --work")
     card.update(made_by, train_command=card["command"], fonts=fonts, held_out_fonts=held_out,
                 samples=samples, seeds={"synthesize": args.seed, "train": args.seed},
                 stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in STAGES},
                 total_minutes=round(sum(clock.seconds(s) for s in STAGES) / 60, 1))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".partial.h5")
-    shutil.copy2(model, tmp)
-    write_card(tmp, card)
-    os.replace(tmp, out)
+    def write(tmp: Path):
+        shutil.copy2(model, tmp)
+        write_card(tmp, card)
+    replace_atomically(out, write)
     for suffix in (".curve.png", ".confusions.txt"):
-        shutil.copy2(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
+        copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
     open_engine(out)  # converts once now, so the first recognition does not
     return out
 
 
 def evaluate(model: Path, previous: Path) -> int:
+    from drawpad.model_card import read_card
+
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "hangul_accuracy.py"
     if not script.is_file():
         print("benchmarks/hangul_accuracy.py is not here (an installed package): not evaluated")
         return 0
     command = [sys.executable, str(script), "--model", str(model)]
     if previous.exists():
-        command += ["--previous", str(previous)]
+        if (read_card(previous) or {}).get("labels") == read_card(model)["labels"]:
+            command += ["--previous", str(previous)]
+        else:
+            print(f"note: {previous} (the model --out replaced) has other labels: not compared")
     print("evaluating:", " ".join(command), flush=True)
     return subprocess.run(command).returncode
 

@@ -2,13 +2,13 @@
 
     python -m train.personalize --model mnist --samples ~/.local/share/drawpad/samples/mnist \\
         --out models/mnist-mine.h5
-    python -m train.personalize --model hangul --samples DIR --data synth_60 --out models/hangul-mine.h5
+    python -m train.personalize --model hangul --samples DIR --data hangul_work/data --out models/hangul-mine.h5
 
 SAMPLES is a folder of <label>/ subfolders of PNG drawings, dark ink on light paper,
 with or without their .json strokes: the pad's SAMPLES/<model name>, or any folder
 laid out that way. Each drawing goes through the model's own preprocessing; one with
-strokes is also replayed at other sizes, places and pens, as the pad would see it
-drawn again. The fine-tuning mixes in replays of the base model's training data, so
+strokes is also redrawn from them, a little distorted, at other sizes, places and
+pens, as the pad would see it drawn again. The fine-tuning mixes in replays of the base model's training data, so
 it keeps reading everyone else: for digits MNIST and the pen strokes as train.digits
 uses them; for Hangul a converted synthesized set (--data, as train.hangul reads it).
 The result is an ordinary .h5 with its card: `run_pad.py --model models/mnist-mine.h5`.
@@ -106,7 +106,10 @@ def base_hangul(rec, data: Path, n: int, rng: np.random.Generator):
     """Replays of a converted synthesized set (data_tools.phd08's output, as train.hangul reads it)."""
     from train.hangul import load
 
-    images, labels, names, _ = load(data)
+    try:
+        images, labels, names, _ = load(data)
+    except (OSError, ValueError) as e:
+        raise DrawpadError(f"--data {data}: {e}") from None
     if names != rec.labels:
         raise DrawpadError(f"{data}: its labels are not the model's (in the same order)")
     pick = np.sort(rng.choice(len(images), min(n, len(images)), replace=False))
@@ -208,7 +211,7 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, args) -> str:
     model.fit(feed(x[order], rec.runner.input_shape), y[order], batch_size=64, epochs=args.epochs, verbose=2)
     for layer, trainable in zip(layers, was):  # saved as it came: the next fine-tuning chooses its own
         layer.trainable = trainable
-    return f"{args.train}: {', '.join(layer.name for layer in layers[start:])}"
+    return f"{args.train}: {', '.join(layer.name for layer in layers[start:] if layer.trainable)}"
 
 
 main = interruptible(main)
