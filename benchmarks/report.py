@@ -157,8 +157,9 @@ ROWS = {
          ">= 96% / >= 99.5%; >= 85%", lambda f: f["mean_onnx"]["top1"] >= 0.96 and f["mean_onnx"]["top5"] >= 0.995
          and f["mean_onnx"]["weakest_top1"] >= 0.85),
         ("hangul_accuracy-hangul", "the same glyphs, the model it replaced", held_out("previous"), "", None),
-        ("hangul_accuracy-hangul-plain", "the same data and training, without the jamo heads (one 2,350-way output)",
-         held_out("onnx"), "", None),
+        ("hangul_accuracy-hangul-plain", "the same data and training without the jamo heads (one 2,350-way output): "
+                                         "the same fonts; real 가",
+         lambda f: f"{held_out('onnx')(f)}; {pct(f['phd08_ga_onnx']['top1'])}", "", None),
         ("hangul_accuracy-hangul", "real PHD08 가 (all 2,187 samples through the converter's preprocessing), "
                                    "this model / the one it replaced",
          lambda f: f"{pct(f['phd08_ga_onnx']['top1'])} / {pct(f['phd08_ga_previous']['top1'])}", ">= 99.5%",
