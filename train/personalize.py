@@ -8,9 +8,10 @@ SAMPLES is a folder of <label>/ subfolders of PNG drawings, dark ink on light pa
 with or without their .json strokes: the pad's SAMPLES/<model name>, or any folder
 laid out that way. Each drawing goes through the model's own preprocessing; one with
 strokes is also redrawn from them, a little distorted, at other sizes, places and
-pens, as the pad would see it drawn again. The fine-tuning mixes in replays of the base model's training data, so
-it keeps reading everyone else: for digits MNIST and the pen strokes as train.digits
-uses them; for Hangul a converted synthesized set (--data, as train.hangul reads it).
+pens, as the pad would see it drawn again. The fine-tuning mixes in replays of the
+base model's training data, so it keeps reading everyone else: for digits MNIST and
+the pen strokes as train.digits uses them; for Hangul a converted synthesized set
+(--data, as train.hangul reads it).
 The result is an ordinary .h5 with its card: `run_pad.py --model models/mnist-mine.h5`.
 """
 from __future__ import annotations
