@@ -105,20 +105,20 @@ class Clock:
     def begin(self, stage: str):
         self.current, self.start = stage, time.monotonic()
 
+    def _current(self, done: bool) -> dict:
+        return {"seconds": round(self.seconds(self.current), 1), "done": done}
+
     def end(self, done: bool = True):
         with self._lock:
             if self.current:
-                self.stages[self.current] = {"seconds": round(self.seconds(self.current), 1),
-                                             "done": done or self.done(self.current)}
+                self.stages[self.current] = self._current(done or self.done(self.current))
                 self.current = None
                 write_text(self.path, json.dumps(self.stages, indent=1))
 
     def save(self):
         with self._lock:
             if self.current:
-                snapshot = {**self.stages, self.current: {"seconds": round(self.seconds(self.current), 1),
-                                                          "done": False}}
-                write_text(self.path, json.dumps(snapshot, indent=1))
+                write_text(self.path, json.dumps({**self.stages, self.current: self._current(False)}, indent=1))
 
     def close(self):
         """Count the stage under way as not done, and stop saving."""
@@ -285,6 +285,7 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
                 stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in STAGES},
                 total_minutes=round(sum(clock.seconds(s) for s in STAGES) / 60, 1))
     out.parent.mkdir(parents=True, exist_ok=True)
+
     def write(tmp: Path):
         shutil.copy2(model, tmp)
         write_card(tmp, card)
