@@ -1,6 +1,7 @@
 """Hangul accuracy on data the model never saw, through the pad's own path.
 
     python benchmarks/hangul_accuracy.py [--model models/hangul.h5] [--previous OLD.h5] [--fonts FONT ...]
+        [--left-out DIR]
 
 1. Held-out fonts (not used in training; default: the model card's held_out_fonts,
    which train.hangul_recipe writes): every syllable of the model, each font, a
@@ -9,6 +10,11 @@
    their mean over the fonts and the weakest font.
 2. Real PHD08: every sample of ../shared/data/phd08/가.txt converted by
    data_tools.phd08 with the model card's preprocessing (the pad's), top-1.
+3. Real writers (../shared/data/hangul-hand, --hand): every syllable of each writer, top-1
+   and top-5, their mean and the weakest writer, each read by a model that never saw that
+   writer: without-<writer>.h5 of --left-out (train.hangul_recipe's <work>/real), whose
+   card must not list the writer. Without --left-out, the model reads only the writers
+   its card does not list. --previous reads the same writers.
 Both engines read the same canvases, so their figures must agree; --previous reads
 them too (ONNX engine), so two models are compared on the same glyphs in one run.
 Writes benchmarks/results/hangul_accuracy-<model>.json.
@@ -34,6 +40,9 @@ def main() -> None:
     ap.add_argument("--previous", help="another model to read the same glyphs (e.g. the one this replaces)")
     ap.add_argument("--fonts", nargs="+", help="held-out font files (default: the model card's)")
     ap.add_argument("--phd08", default=str(DATA / "phd08"))
+    ap.add_argument("--hand", default=str(DATA / "hangul-hand"), help="real writers (default %(default)s)")
+    ap.add_argument("--left-out", metavar="DIR",
+                    help="folder of without-<writer>.h5 models, one per writer (train.hangul_recipe's <work>/real)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--engines", nargs="+", choices=["onnx", "keras"], default=["onnx", "keras"])
     args = ap.parse_args()
@@ -108,7 +117,56 @@ def main() -> None:
         figures[f"phd08_ga_{name}"] = {"samples": len(images), "top1": round(float(np.mean(names == truth)), 5)}
         print(f"real PHD08 가.txt, {name}: {len(images)} samples through the converter's preprocessing: "
               f"top-1 {np.mean(names == truth):.4f}")
+    if Path(args.hand).is_dir():
+        figures["writers"] = real_writers(args, rec, recs.get("previous"))
+    else:
+        print(f"note: {args.hand} is not here: real writers not read (--hand DIR)")
     record.write(f"hangul_accuracy-{Path(args.model).stem}", figures)
+
+
+def real_writers(args, rec, previous) -> dict:
+    """Each writer read by a model that never saw them (and by --previous), top-1 and top-5."""
+    from data_tools.handwriting import read_folder, read_gray
+    from drawpad import Recognizer
+
+    by_writer = collections.defaultdict(list)
+    for s in read_folder(args.hand):
+        if s.label in rec.labels:
+            by_writer[s.writer].append(s)
+    out = {"hand": str(args.hand), "left_out": args.left_out, "writers": {}}
+    for writer, samples in sorted(by_writer.items()):
+        path = Path(args.left_out) / f"without-{writer}.h5" if args.left_out else Path(args.model)
+        reader = Recognizer.from_file(path) if args.left_out else rec
+        if writer in reader.card.get("writers", []):
+            if args.left_out:
+                raise SystemExit(f"error: {path} learned from writer {writer}: no figure on {writer} may come from it")
+            print(f"note: {path.name} learned from writer {writer}: not measured on them (--left-out DIR)")
+            continue
+        images = [read_gray(s.file) for s in samples]
+        row = out["writers"][writer] = {"samples": len(samples), "model": path.name}
+        for name, r in (("model", reader), ("previous", previous)):
+            if r is None:
+                continue
+            guesses = [[p.label for p in preds] for preds in r.recognize_batch(images, top=5)]
+            top1 = float(np.mean([g[0] == s.label for g, s in zip(guesses, samples)]))
+            top5 = float(np.mean([s.label in g for g, s in zip(guesses, samples)]))
+            confused = collections.Counter((s.label, g[0]) for g, s in zip(guesses, samples) if g[0] != s.label)
+            row[name] = {"top1": round(top1, 5), "top5": round(top5, 5),
+                         "confused": ["->".join(pair) for pair, _ in confused.most_common(8)]}
+            print(f"real writer {writer}, {name} ({path.name if name == 'model' else Path(args.previous).name}, "
+                  f"never saw them): {len(samples)} syllables: top-1 {top1:.4f}, top-5 {top5:.4f}; "
+                  f"most confused: {', '.join(row[name]['confused'])}")
+    for name in ("model", "previous"):
+        rows = {w: r[name] for w, r in out["writers"].items() if name in r}
+        if rows:
+            weakest = min(rows, key=lambda w: rows[w]["top1"])
+            out[f"mean_{name}"] = {"writers": len(rows), "top1": round(float(np.mean([r["top1"] for r in rows.values()])), 5),
+                                   "top5": round(float(np.mean([r["top5"] for r in rows.values()])), 5),
+                                   "weakest_writer": weakest, "weakest_top1": rows[weakest]["top1"]}
+            m = out[f"mean_{name}"]
+            print(f"mean over the {len(rows)} real writers, {name}: top-1 {m['top1']:.4f}, top-5 {m['top5']:.4f}; "
+                  f"weakest {weakest} {m['weakest_top1']:.4f}")
+    return out
 
 
 if __name__ == "__main__":

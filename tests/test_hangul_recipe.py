@@ -48,16 +48,16 @@ def test_the_shipped_jamo_network_is_one_softmax_of_the_syllable_head_plus_each_
     np.testing.assert_allclose(shipped.predict(x, verbose=0), model.predict(x, verbose=0)[0], atol=1e-6)
 
 
-def recipe(tmp_path: Path, *extra) -> list[str]:
+def recipe(tmp_path: Path, *extra, syllables: str = SYLLABLES, hand: str = "none") -> list[str]:
     if not (FONT.is_file() and HELD.is_file()):
         pytest.skip(f"{FONT} is not installed (apt-get install fonts-nanum)")
     (tmp_path / "fonts.txt").write_text(f"{FONT}\n")
     (tmp_path / "held.txt").write_text(f"{HELD}\n")
-    (tmp_path / "labels.txt").write_text("\n".join(SYLLABLES) + "\n", encoding="utf-8")
+    (tmp_path / "labels.txt").write_text("\n".join(syllables) + "\n", encoding="utf-8")
     return ["--work", str(tmp_path / "work"), "--out", str(tmp_path / "models" / "hangul.h5"),
             "--fonts", str(tmp_path / "fonts.txt"), "--held-out", str(tmp_path / "held.txt"),
             "--labels", str(tmp_path / "labels.txt"), "--per-font", "6", "--epochs", "1",
-            "--workers", "1", "--no-evaluate", *extra]
+            "--workers", "1", "--no-evaluate", "--hand", hand, *extra]
 
 
 def test_the_recipe_resumes_after_an_interruption_and_its_card_records_the_whole_recipe(tmp_path, monkeypatch,
@@ -123,3 +123,34 @@ def test_a_test_font_that_is_also_a_training_font_is_refused_in_one_line(tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"1 test fonts are training fonts too, e.g. {FONT}" in err[0], err
     assert not (tmp_path / "work" / "fonts.txt").exists()  # the fonts stage is not done
+
+
+def test_the_real_writer_stages_leave_each_writer_out_once_and_resume_after_an_interruption(tmp_path, monkeypatch):
+    from drawpad.model_card import read_card
+    from train import hangul, hangul_recipe
+    hand = Path(__file__).parent / "data" / "hangul-hand"  # 가, 뉴, 들, 셌 of three writers
+    argv = recipe(tmp_path, "--copies", "1", "--real-epochs", "1", syllables="가뉴들셌", hand=str(hand))
+    real_main, calls = hangul.main, []
+
+    def interrupted_at_the_third(args):
+        calls.append(args)
+        if len(calls) == 3:  # fonts, without-002, then this: without-003
+            raise KeyboardInterrupt
+        return real_main(args)
+    monkeypatch.setattr(hangul, "main", interrupted_at_the_third)
+    assert hangul_recipe.main(argv) == 130
+    work = tmp_path / "work"
+    first = (work / "real" / "without-002.h5").stat().st_mtime_ns
+    assert not (work / "real" / "without-003.h5").exists()
+    monkeypatch.setattr(hangul, "main", real_main)
+    assert hangul_recipe.main(argv) == 0
+    assert (work / "real" / "without-002.h5").stat().st_mtime_ns == first  # not redone
+    for writer in ("002", "003", "005"):
+        card = read_card(work / "real" / f"without-{writer}.h5")
+        assert card["writers"] == sorted({"002", "003", "005"} - {writer})
+        with open(work / "hand" / f"without-{writer}" / "samples.csv", encoding="utf-8") as fh:
+            assert writer not in {line.split(",")[1] for line in fh.read().splitlines()[1:]}
+    card = read_card(tmp_path / "models" / "hangul.h5")
+    assert card["writers"] == ["002", "003", "005"]
+    assert card["left_out"] == {w: str(work / "real" / f"without-{w}.h5") for w in ("002", "003", "005")}
+    assert {"hand", "real"} <= set(card["stage_minutes"]) and card["copies"] == 1

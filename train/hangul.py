@@ -12,6 +12,7 @@ Re-running the same command after an interruption resumes from the backup.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import time
@@ -110,6 +111,19 @@ def load(data: Path):
     images = np.load(data / "images.npy", mmap_mode="r")
     labels = np.load(data / "labels.npy")
     return images, labels, read_labels(data / "labels.txt"), json.loads((data / "preprocessing.json").read_text())
+
+
+def writers_in(data: Path) -> list[str]:
+    """The real writers whose handwriting a data folder holds (data_tools.handwriting's
+    samples.csv has a writer column; fonts' data has none): a model's card lists them, so
+    that no figure on a writer comes from a model that learned their hand."""
+    try:
+        with open(data / "samples.csv", encoding="utf-8", newline="") as fh:
+            rows = csv.DictReader(fh)
+            return sorted({row["writer"] for row in rows if row["writer"] != "replay"}) \
+                if "writer" in (rows.fieldnames or ()) else []
+    except OSError:
+        return []
 
 
 def check_init(path: Path, names: list[str], spec: dict) -> dict:
@@ -225,6 +239,8 @@ def main(argv=None) -> int:
         "val_accuracy": val_accuracy(val_pred),
         # a fine-tuned model keeps its start's test fonts unless told otherwise
         "held_out_fonts": args.held_out_fonts or init_card.get("held_out_fonts", []),
+        # the writers of the data and of the model it started from
+        "writers": sorted(set(writers_in(args.data)) | set(init_card.get("writers", []))),
         "heads": "syllable + initial, vowel, final (jamo)" if jamo else "syllable",
         "precision": args.precision,
         "train_seconds": round(training_seconds(backup)),  # every run's epochs, if it was resumed

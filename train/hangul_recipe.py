@@ -10,10 +10,21 @@
    strokes, into <work>/synth, one file per syllable.
 3. convert (data_tools.phd08): through the pad's own preprocessing into <work>/data.
 4. train (train.hangul): the jamo-aware network, backed up every epoch.
-5. the model, its card recording this command, the commit, the seeds, the fonts used
-   and held out, the sample counts and each stage's time, is put at --out (and
-   converted for ONNX Runtime beside it); then benchmarks/hangul_accuracy.py reads
-   the held-out fonts with it and with the model it replaced.
+5. hand (data_tools.handwriting): the real writers of --hand (../shared/data/hangul-hand),
+   each sample rewritten --copies times as another hand might, beside as many rows of the
+   fonts' data (--replay-share), so the model keeps reading print; once with every writer
+   and once without each writer (leave one writer out).
+6. real (train.hangul --init): the fonts model fine-tuned on each of those, shorter and
+   gentler; the one without writer W is the only one that W's figures may come from.
+7. the model of every writer, its card recording this command, the commit, the seeds,
+   the fonts used and held out, the writers, the sample counts and each stage's time, is
+   put at --out (and converted for ONNX Runtime beside it), the left-out models in
+   <work>/real; then benchmarks/hangul_accuracy.py reads the held-out fonts and each
+   real writer (with the model that never saw them), and the model it replaced.
+
+--fonts-model MODEL takes a model this recipe made before (its card says so) as the
+train stage's output instead of training it again (101 minutes of the 2-core machine);
+the card then records that model's hash and its stage times.
 
 Every stage is resumable: after an interruption run the same command again; a
 finished stage is not redone; synthesis goes on from the last syllable written and
@@ -41,8 +52,9 @@ TRAIN_PACKAGES = ["fonts-nanum", "fonts-nanum-extra", "fonts-nanum-eco", "fonts-
                   "fonts-noto-cjk", "fonts-noto-cjk-extra"]
 HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
 NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
-STAGES = ("fonts", "synthesize", "convert", "train")
+STAGES = ("fonts", "synthesize", "convert", "train", "hand", "real")
 MODEL = "hangul.h5"  # the trained model's name in the work folder, whatever --out is
+HAND = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangul-hand"  # beside the checkout
 
 
 def replace_atomically(path: Path, write) -> None:
@@ -115,6 +127,10 @@ class Clock:
                 self.current = None
                 write_text(self.path, json.dumps(self.stages, indent=1))
 
+    def save_now(self):
+        with self._lock:
+            write_text(self.path, json.dumps(self.stages, indent=1))
+
     def save(self):
         with self._lock:
             if self.current:
@@ -132,17 +148,30 @@ def settings_of(args) -> dict:
     return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "seed": args.seed, "epochs": args.epochs,
             "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain,
             "fonts": str(args.fonts) if args.fonts else "packages",
-            "held_out": str(args.held_out) if args.held_out else "packages"}
+            "held_out": str(args.held_out) if args.held_out else "packages",
+            "hand": str(args.hand) if args.hand else None, "copies": args.copies,
+            "replay_share": args.replay_share, "real_epochs": args.real_epochs, "real_lr": args.real_lr,
+            "fonts_model": str(args.fonts_model) if args.fonts_model else None}
+
+
+REAL_SETTINGS = {"hand", "copies", "replay_share", "real_epochs", "real_lr"}  # only the real stages use these
 
 
 def check_settings(work: Path, settings: dict) -> None:
+    """Refuse a work folder made with other settings, except the real stages' own: those
+    are redone (their data and models removed), the fonts' data and model kept."""
     path = work / "settings.json"
     if path.exists():
         before = json.loads(path.read_text())
         changed = sorted(k for k in settings if before.get(k) != settings[k])
-        if changed:
+        if set(changed) - REAL_SETTINGS:
             raise ValueError(f"{work} was made with other settings ({', '.join(changed)}: "
                              f"{', '.join(str(before.get(k)) for k in changed)}); use another --work folder")
+        if changed:
+            print(f"note: the real stages' settings changed ({', '.join(changed)}): they are done again", flush=True)
+            for folder in ("hand", "real"):
+                shutil.rmtree(work / folder, ignore_errors=True)
+            write_text(path, json.dumps(settings, indent=1))
     else:
         write_text(path, json.dumps(settings, indent=1))
 
@@ -190,6 +219,19 @@ def main(argv=None) -> int:
     ap.add_argument("--plain", action="store_true", help="no jamo heads (the network to compare with)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes for synthesizing and converting (default: every core, %(default)s)")
+    ap.add_argument("--hand", type=lambda a: None if a == "none" else Path(a), metavar="DIR",
+                    default=HAND if HAND.is_dir() else None,
+                    help="real handwriting to learn from, laid out as data_tools.handwriting reads "
+                         "(default: %(default)s where it is; none: fonts only)")
+    ap.add_argument("--copies", type=int, default=15,
+                    help="rewritten variants of each real sample (default %(default)s)")
+    ap.add_argument("--replay-share", type=float, default=0.5,
+                    help="share of the real stage's rows that are the fonts' (default %(default)s)")
+    ap.add_argument("--real-epochs", type=int, default=3)
+    ap.add_argument("--real-lr", type=float, default=5e-4, help="peak learning rate of the real stage "
+                    "(default %(default)s)")
+    ap.add_argument("--fonts-model", type=Path, metavar="MODEL",
+                    help="a fonts model this recipe made before, taken as the train stage's output")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-evaluate", action="store_true", help="skip benchmarks/hangul_accuracy.py at the end")
     args = ap.parse_args(argv)
@@ -213,12 +255,18 @@ def main(argv=None) -> int:
         convert_stage(work, args, clock)
         samples = len(np.load(work / "data" / "labels.npy", mmap_mode="r"))
         if not clock.done("train"):
-            clock.begin("train")
-            status = train_stage(work, model, held_out, args)
-            clock.end(done=status == 0)
-            if status:
-                return status
-        out = publish(model, args.out, made_by, fonts, held_out, samples, args, clock)
+            if args.fonts_model:
+                take_fonts_model(args.fonts_model, model, clock)
+            else:
+                clock.begin("train")
+                status = train_stage(work, model, held_out, args)
+                clock.end(done=status == 0)
+                if status:
+                    return status
+        real = real_stages(work, model, args, clock) if args.hand else {}
+        if isinstance(real, int):
+            return real
+        out = publish(real.get("all", model), args.out, made_by, fonts, held_out, samples, args, clock, real)
     except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -233,7 +281,7 @@ def main(argv=None) -> int:
           flush=True)
     if args.no_evaluate:
         return 0
-    return evaluate(out, work / "previous.h5")
+    return evaluate(out, work / "previous.h5", work / "real" if real else None)
 
 
 def synthesize_stage(work: Path, fonts: list[str], args, clock: Clock) -> None:
@@ -271,7 +319,70 @@ def train_stage(work: Path, model: Path, held_out: list[str], args) -> int:
                         "--held-out-fonts", *held_out])
 
 
-def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int, args, clock: Clock) -> Path:
+def take_fonts_model(path: Path, model: Path, clock: Clock) -> None:
+    """A fonts model this recipe made before as the train stage's output, its training time counted."""
+    from drawpad.model_card import read_card
+
+    card = read_card(path) if path.is_file() else None
+    if not card or not card.get("command", "").startswith("python -m train.hangul_recipe"):
+        raise ValueError(f"{path}: not a model train.hangul_recipe made (its card says no such command)")
+    if card.get("writers"):
+        raise ValueError(f"{path} has learned from real writers already: give the fonts stage's model")
+    copy(path, model)
+    clock.stages["train"] = {"seconds": card["stage_minutes"]["train"] * 60, "done": True,
+                             "from": f"{path.name} (sha256 {sha256_of(path)[:12]}, commit {card.get('commit')})"}
+    clock.save_now()
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def real_stages(work: Path, fonts_model: Path, args, clock: Clock) -> dict[str, Path] | int:
+    """The fonts model fine-tuned on the real writers: once on all of them ("all") and once
+    without each ("without-W"), each run's data and model kept, so a rerun goes on from the
+    first run not finished. -> {run: model}, or train.hangul's exit status when it failed."""
+    from data_tools import handwriting
+    from drawpad.labels import ksx1001_syllables, read_labels
+    from drawpad.preprocess import HANGUL_SPEC
+    from train import hangul
+
+    labels = list(ksx1001_syllables()) if args.labels == "ksx1001" else read_labels(args.labels)
+    writers = sorted({s.writer for s in handwriting.read_folder(args.hand)})
+    runs = {f"without-{w}": [x for x in writers if x != w] for w in writers} if len(writers) > 1 else {}
+    runs["all"] = writers
+    models = {}
+    for name, used in runs.items():
+        data, out = work / "hand" / name, work / "real" / f"{name}.h5"
+        if not out.is_file():
+            if not data.is_dir():
+                clock.begin("hand")
+                print(f"real writers, {name}: {', '.join(used)}", flush=True)
+                handwriting.convert(args.hand, data, HANGUL_SPEC, labels=labels, writers=used, copies=args.copies,
+                                    replay=work / "data", replay_share=args.replay_share, seed=args.seed,
+                                    workers=args.workers)
+                clock.end(done=False)
+            clock.begin("real")
+            status = hangul.main(["--data", str(data), "--out", str(out), "--init", str(fonts_model),
+                                  "--epochs", str(args.real_epochs), "--lr", str(args.real_lr),
+                                  "--batch-size", str(args.batch_size), "--precision", args.precision,
+                                  "--strategy", "default", "--seed", str(args.seed),
+                                  *(["--plain"] if args.plain else [])])
+            clock.end(done=False)
+            if status:
+                return status
+        models[name] = out
+    for stage in ("hand", "real"):
+        clock.stages.setdefault(stage, {"seconds": 0.0})["done"] = True
+    clock.save_now()
+    return models
+
+
+def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int, args, clock: Clock,
+            real: dict[str, Path]) -> Path:
     """The trained model with the recipe in its card, put at `out` (whole or not at all),
     and its ONNX Runtime conversion kept beside it."""
     from drawpad.conversion import open_engine
@@ -284,6 +395,14 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
                 samples=samples, seeds={"synthesize": args.seed, "train": args.seed},
                 stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in STAGES},
                 total_minutes=round(sum(clock.seconds(s) for s in STAGES) / 60, 1))
+    if "from" in clock.stages.get("train", {}):
+        card.update(fonts_model=clock.stages["train"]["from"])
+    if real:
+        from data_tools.handwriting import read_folder
+
+        writers = sorted({s.writer for s in read_folder(args.hand)})
+        card.update(writers=writers, hand=str(args.hand), copies=args.copies, replay_share=args.replay_share,
+                    left_out={w: str(real[f"without-{w}"]) for w in writers if f"without-{w}" in real})
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def write(tmp: Path):
@@ -296,7 +415,7 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
     return out
 
 
-def evaluate(model: Path, previous: Path) -> int:
+def evaluate(model: Path, previous: Path, left_out: Path | None) -> int:
     from drawpad.model_card import read_card
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "hangul_accuracy.py"
@@ -304,6 +423,8 @@ def evaluate(model: Path, previous: Path) -> int:
         print("benchmarks/hangul_accuracy.py is not here (an installed package): not evaluated")
         return 0
     command = [sys.executable, str(script), "--model", str(model)]
+    if left_out:
+        command += ["--left-out", str(left_out)]
     if previous.exists():
         if (read_card(previous) or {}).get("labels") == read_card(model)["labels"]:
             command += ["--previous", str(previous)]
