@@ -91,7 +91,7 @@ def test_switch_model_and_back_without_reloading(session, tmp_path):
     digits = session.rec
     session.add_stroke(ONE)
     assert session.switch_model() and session.rec is hangul and session.top == 5
-    assert kinds(session)[-2:] == ["model", "reading"]  # what is drawn is read again
+    assert kinds(session)[-3:] == ["model", "message", "reading"]  # what is drawn is read again
     assert session.reading in "가나다라마바사아자차카타파하"
     assert session.switch_model() and session.rec is digits
     assert session.switch_model() and loads == [1]
