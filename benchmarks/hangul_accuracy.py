@@ -126,8 +126,9 @@ def main() -> None:
 
 def real_writers(args, rec, previous) -> dict:
     """Each writer read by a model that never saw them (and by --previous), top-1 and top-5."""
-    from data_tools.handwriting import read_folder, read_gray
+    from data_tools.handwriting import read_folder
     from drawpad import Recognizer
+    from drawpad.image_io import read_image
 
     by_writer = collections.defaultdict(list)
     for s in read_folder(args.hand):
@@ -142,7 +143,7 @@ def real_writers(args, rec, previous) -> dict:
                 raise SystemExit(f"error: {path} learned from writer {writer}: no figure on {writer} may come from it")
             print(f"note: {path.name} learned from writer {writer}: not measured on them (--left-out DIR)")
             continue
-        images = [read_gray(s.file) for s in samples]
+        images = [read_image(s.file) for s in samples]
         row = out["writers"][writer] = {"samples": len(samples), "model": path.name}
         for name, r in (("model", reader), ("previous", previous)):
             if r is None:

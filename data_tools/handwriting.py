@@ -38,8 +38,9 @@ from data_tools.pen import move_parts, redraw
 from data_tools.phd08 import _replace_dir
 from data_tools.progress import Progress
 from drawpad.errors import DrawpadError, ImageError
+from drawpad.image_io import read_image
 from drawpad.labels import ksx1001_syllables, read_labels, write_labels
-from drawpad.preprocess import HANGUL_SPEC, Preprocessing, preprocess
+from drawpad.preprocess import HANGUL_SPEC, Preprocessing, preprocess, to_gray
 
 IMAGE_FILES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 SLANT = 0.27        # most slant added, as shear (tan 15 degrees)
@@ -99,18 +100,6 @@ def _read_tsv(folder: Path, tsv: Path) -> list[Sample]:
     return samples
 
 
-def read_gray(path: Path) -> np.ndarray:
-    """An image file -> HxW uint8 (non-ASCII paths too); ValueError naming what is wrong."""
-    try:
-        data = np.fromfile(path, np.uint8)
-    except OSError as e:
-        raise ValueError(f"cannot read it ({e.strerror or e})") from None
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
-    if image is None:
-        raise ValueError("not an image (or a broken one)")
-    return image
-
-
 def rewrite(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Dark ink on light paper -> the same character as another hand might write it,
     dark on light, with room around it: slanted and turned a little, warped, each part
@@ -142,15 +131,17 @@ def _fill(jobs: list[tuple[str, int, int]], spec: Preprocessing, images_path: Pa
     images = np.load(images_path, mmap_mode="r+")
     problems, cache = [], {}
     for file, copy, row in jobs:
+        images[row] = 0
         try:
-            if file not in cache:
-                cache = {file: read_gray(Path(file))}  # a file's copies are consecutive jobs
-            gray = cache[file]
-            if copy:
-                gray = rewrite(gray, np.random.default_rng([seed, row]))
+            if file not in cache:  # a file's copies are consecutive jobs
+                cache = {file: to_gray(read_image(file))}
+        except ImageError as e:  # it names the file
+            problems.append((row, str(e)))
+            continue
+        try:
+            gray = rewrite(cache[file], np.random.default_rng([seed, row])) if copy else cache[file]
             images[row] = preprocess(gray, spec)
-        except (ValueError, ImageError) as e:
-            images[row] = 0
+        except ImageError as e:
             problems.append((row, f"{file}: {e}"))
     images.flush()
     return problems

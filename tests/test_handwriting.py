@@ -8,7 +8,8 @@ import pytest
 
 from data_tools import handwriting
 from drawpad.labels import ksx1001_syllables
-from drawpad.preprocess import HANGUL_SPEC, preprocess
+from drawpad.image_io import read_image
+from drawpad.preprocess import HANGUL_SPEC, preprocess, to_gray
 
 HAND = Path(__file__).parent / "data" / "hangul-hand"
 
@@ -44,7 +45,7 @@ def test_conversion_goes_through_the_pads_preprocessing_and_records_writers(tmp_
     assert [r["writer"] for r in rows] == ["003"] * 4 + ["005"] * 4
     for image, label, row in zip(images, labels, rows):
         assert names[label] == chr(int(Path(row["file"]).stem, 16))
-        gray = handwriting.read_gray(HAND / row["file"])
+        gray = to_gray(read_image(HAND / row["file"]))
         assert np.array_equal(image, preprocess(gray, HANGUL_SPEC))  # the pad's own input
 
 
@@ -73,11 +74,11 @@ def test_a_bad_file_is_named_in_one_line_and_skipped_or_with_strict_stops(tmp_pa
     (folder / "003" / "AC00.png").write_bytes(b"not a png")
     assert handwriting.main(["--data-dir", str(folder), "--out", str(tmp_path / "out"), "--writers", "003"]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("handwriting:")]
-    assert err == [f"skipped {folder / '003' / 'AC00.png'}: not an image (or a broken one)"]
+    assert err == [f"skipped {folder / '003' / 'AC00.png'}: not an image file OpenCV can read"]
     assert not np.load(tmp_path / "out" / "images.npy")[0].any()  # a blank row, as the converter leaves
     assert handwriting.main(["--data-dir", str(folder), "--out", str(tmp_path / "out2"), "--strict"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("handwriting:")]
-    assert err == [f"error: {folder / '003' / 'AC00.png'}: not an image (or a broken one)"]
+    assert err == [f"error: {folder / '003' / 'AC00.png'}: not an image file OpenCV can read"]
     assert not (tmp_path / "out2").exists()
 
 
