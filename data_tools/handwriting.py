@@ -100,11 +100,13 @@ def _read_tsv(folder: Path, tsv: Path) -> list[Sample]:
     return samples
 
 
-def rewrite(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def rewrite(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """Dark ink on light paper -> the same character as another hand might write it,
     dark on light, with room around it: slanted and turned a little, warped, each part
     moved and scaled on its own (MOVE_P), its centre lines redrawn as pen paths with
-    wobble, overshoot and hooks (REDRAW_P, data_tools.pen), else a thicker or thinner pen."""
+    wobble, overshoot and hooks (REDRAW_P, data_tools.pen), else a thicker or thinner pen.
+    `strength` scales the slant, turn, stretch, warp and how often parts move: 0.5 is the
+    same hand writing it again (personalization), 1 another hand."""
     ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0:
@@ -113,11 +115,11 @@ def rewrite(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     pad = size // 2  # slant, warps and hooks reach past the box
     work = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
     work[pad:pad + h, pad:pad + w] = ink[y:y + h, x:x + w] / 255.0
-    if rng.random() < MOVE_P:
+    if rng.random() < MOVE_P * strength:
         work = move_parts(work, rng, size)
-    work = affine(work, rotate_deg=rng.uniform(-TURN, TURN), shear=rng.uniform(-SLANT, SLANT),
-                  stretch=rng.uniform(-STRETCH, STRETCH))
-    work = elastic(work, rng, alpha=size * WARP, sigma=size * 0.2)
+    work = affine(work, rotate_deg=rng.uniform(-TURN, TURN) * strength, shear=rng.uniform(-SLANT, SLANT) * strength,
+                  stretch=rng.uniform(-STRETCH, STRETCH) * strength)
+    work = elastic(work, rng, alpha=size * WARP * strength, sigma=size * 0.2)
     if rng.random() < REDRAW_P:
         work = redraw(work, rng, size)
     else:

@@ -54,6 +54,7 @@ HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
 NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
 STAGES = ("fonts", "synthesize", "convert", "train", "hand", "real")
 MODEL = "hangul.h5"  # the trained model's name in the work folder, whatever --out is
+REPLAY_PER_LABEL = 2  # fonts' samples of each syllable shipped for personalization (~3 MB)
 HAND = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangul-hand"  # beside the checkout
 
 
@@ -266,7 +267,8 @@ def main(argv=None) -> int:
         real = real_stages(work, model, args, clock) if args.hand else {}
         if isinstance(real, int):
             return real
-        out = publish(real.get("all", model), args.out, made_by, fonts, held_out, samples, args, clock, real)
+        out = publish(real.get("all", model), args.out, made_by, fonts, held_out, samples, args, clock, real,
+                      work / "data")
     except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -382,7 +384,7 @@ def real_stages(work: Path, fonts_model: Path, args, clock: Clock) -> dict[str, 
 
 
 def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int, args, clock: Clock,
-            real: dict[str, Path]) -> Path:
+            real: dict[str, Path], work_data: Path) -> Path:
     """The trained model with the recipe in its card, put at `out` (whole or not at all),
     and its ONNX Runtime conversion kept beside it."""
     from drawpad.conversion import open_engine
@@ -411,8 +413,25 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
     replace_atomically(out, write)
     for suffix in (".curve.png", ".confusions.txt"):
         copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
+    write_replay(work_data, out.with_name(out.stem + ".replay.npz"), REPLAY_PER_LABEL, args.seed)
     open_engine(out)  # converts once now, so the first recognition does not
     return out
+
+
+def write_replay(data: Path, out: Path, per_label: int, seed: int) -> None:
+    """`per_label` rows of each label of the fonts' converted data -> out (images, labels):
+    what train.personalize replays so that a personal model keeps reading everyone else,
+    shipped with the model so that a user needs nothing else."""
+    labels = np.load(data / "labels.npy")
+    rng = np.random.default_rng([seed, 2])
+    rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == k))[:per_label]
+                                   for k in range(labels.max() + 1)]))
+    images = np.load(data / "images.npy", mmap_mode="r")[rows]
+
+    def write(tmp: Path):
+        with open(tmp, "wb") as fh:  # a file, not a name: savez would add ".npz" to the temporary name
+            np.savez_compressed(fh, images=images, labels=labels[rows])
+    replace_atomically(out, write)
 
 
 def evaluate(model: Path, previous: Path, left_out: Path | None) -> int:

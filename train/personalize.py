@@ -51,11 +51,14 @@ def read_samples(folder: Path, labels: list[str]) -> list[tuple[str, Path]]:
 
 
 def sample_inputs(rec, found: list[tuple[str, Path]], copies: int, rng: np.random.Generator):
-    """Model inputs and label indices for the samples: each drawing as it is, and, where its
-    strokes were kept, `copies` replays of them. DrawpadError naming any drawing that
-    cannot be read or recognized."""
+    """Model inputs and label indices for the samples: each drawing as it is and `copies`
+    variants of it: replays of its strokes where they were kept, else the image rewritten
+    mildly (data_tools.handwriting.rewrite at half strength). DrawpadError naming any
+    drawing that cannot be read or recognized."""
+    from data_tools.handwriting import rewrite
     from data_tools.strokes import distorted, replay
     from drawpad.image_io import read_image
+    from drawpad.preprocess import to_gray
 
     images, labels, bad = [], [], []
     index = {label: i for i, label in enumerate(rec.labels)}
@@ -71,6 +74,8 @@ def sample_inputs(rec, found: list[tuple[str, Path]], copies: int, rng: np.rando
                 sample = {"strokes": record["strokes"]}
                 drawings += [replay(distorted(sample, rng, rotate_deg=8, shear=0.15, stretch=0.1, nudge=0.02), rng)
                              for _ in range(copies)]
+            else:  # a scanned or imported drawing: the same hand, written again a little differently
+                drawings += [rewrite(to_gray(drawings[0]), rng, strength=0.5) for _ in range(copies)]
             for drawing in drawings:
                 images.append(rec.prepare(drawing))
                 labels.append(index[label])
@@ -104,16 +109,36 @@ def base_digits(rec, args, n: int, rng: np.random.Generator):
     return np.concatenate(images), np.concatenate(labels)
 
 
-def base_hangul(rec, data: Path, n: int, rng: np.random.Generator):
-    """Replays of a converted synthesized set (data_tools.phd08's output, as train.hangul reads it)."""
-    from train.hangul import load
+def replay_file(path: Path, card: dict) -> Path | None:
+    """The replay set shipped beside a model (<model>.replay.npz, train.hangul_recipe writes it),
+    or beside the model a personal model was made from."""
+    for model in (path, Path(card.get("personalized_from", path))):
+        found = model.with_name(model.stem + ".replay.npz")
+        if found.is_file():
+            return found
+    return None
 
-    try:
-        images, labels, names, _ = load(data)
-    except (OSError, ValueError) as e:
-        raise DrawpadError(f"--data {data}: {e}") from None
-    if names != rec.labels:
-        raise DrawpadError(f"{data}: its labels are not the model's (in the same order)")
+
+def base_hangul(rec, path: Path, data: Path | None, n: int, rng: np.random.Generator):
+    """Replays of the model's training data: --data (data_tools.phd08's output, as train.hangul
+    reads it), else the replay set shipped beside the model."""
+    if data is None:
+        shipped = replay_file(path, rec.card)
+        if shipped is None:
+            raise DrawpadError(f"{path.name} has no replay set beside it ({path.stem}.replay.npz): give --data, a "
+                               "converted set of its training data, so that it keeps reading everyone else")
+        with np.load(shipped) as found:
+            images, labels = found["images"], found["labels"].astype(np.int64)
+        if images.shape[1:] != tuple(rec.runner.input_shape[:2]):
+            raise DrawpadError(f"{shipped}: its images are not {path.name}'s input size")
+    else:
+        from train.hangul import load
+        try:
+            images, labels, names, _ = load(data)
+        except (OSError, ValueError) as e:
+            raise DrawpadError(f"--data {data}: {e}") from None
+        if names != rec.labels:
+            raise DrawpadError(f"{data}: its labels are not the model's (in the same order)")
     pick = np.sort(rng.choice(len(images), min(n, len(images)), replace=False))
     return np.asarray(images[pick]), labels[pick].astype(np.int64)
 
@@ -123,7 +148,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", required=True, help="the model to start from: a short name (mnist, hangul) or an .h5")
     ap.add_argument("--samples", required=True, help="folder of <label>/ subfolders of PNG drawings")
     ap.add_argument("--out", required=True, help="where to write the personal model")
-    ap.add_argument("--data", help="Hangul: a converted synthesized set to replay (data_tools.phd08's output)")
+    ap.add_argument("--data", help="Hangul: a converted set of its training data to replay (data_tools.phd08's "
+                    "output; default: the replay set shipped beside the model)")
     ap.add_argument("--mnist", help="digits: MNIST folder (default: the local copy, as train.digits)")
     ap.add_argument("--strokes", help="digits: pendigits strokes (default: the local copy; 'none': MNIST alone)")
     ap.add_argument("--replay", type=int, default=6000, help="base-data images mixed in (default %(default)s)")
@@ -135,6 +161,8 @@ def main(argv=None) -> int:
                          "so the model forgets less of everyone else (default %(default)s)")
     ap.add_argument("--check", type=int, default=1000,
                     help="base-data images held back to measure what was forgotten (default %(default)s)")
+    ap.add_argument("--parts", type=float, default=1.0,
+                    help="weight of the jamo parts' loss, for a model with jamo heads (default %(default)s)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr", type=float,
                     help="learning rate (default: 1e-3 for --train last or head, 3e-4 for all: fewer layers "
@@ -154,11 +182,8 @@ def main(argv=None) -> int:
         x_mine, y_mine = sample_inputs(rec, found, args.copies, rng)
         if rec.labels == DIGIT_LABELS:
             x_base, y_base = base_digits(rec, args, args.replay, rng)
-        elif args.data:
-            x_base, y_base = base_hangul(rec, Path(args.data), args.replay, rng)
         else:
-            raise DrawpadError("--data is needed for this model: a converted set of its training data to "
-                               "replay (data_tools.phd08's output), so that it keeps reading everyone else")
+            x_base, y_base = base_hangul(rec, path, args.data and Path(args.data), args.replay, rng)
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -170,7 +195,7 @@ def main(argv=None) -> int:
     x_check, y_check = x_base[mixed[:held]], y_base[mixed[:held]]
     x_base, y_base = x_base[mixed[held:]], y_base[mixed[held:]]
     before = reads(rec, x_check, y_check)
-    learning = fine_tune(rec, np.concatenate([x_mine, x_base]), np.concatenate([y_mine, y_base]), args)
+    learning = fine_tune(rec, np.concatenate([x_mine, x_base]), np.concatenate([y_mine, y_base]), len(x_mine), args)
     after = reads(rec, x_check, y_check)
     print(f"{held} held-back base-data images: {before:.2%} read right before, {after:.2%} after", flush=True)
     card = {**{k: v for k, v in rec.card.items() if k not in ("command", "commit", "created", "keras_version")},
@@ -193,10 +218,16 @@ def reads(rec, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(rec.model.predict(feed(x, rec.runner.input_shape), verbose=0).argmax(1) == y))
 
 
-def fine_tune(rec, x: np.ndarray, y: np.ndarray, args) -> str:
-    """A few epochs over the samples and the replays together, at a low learning rate, of the
-    layers --train names; -> which those were."""
-    from drawpad.engine import feed, import_keras
+def fine_tune(rec, x: np.ndarray, y: np.ndarray, mine: int, args) -> str:
+    """A few epochs over the samples (the first `mine` rows, learned as labelled) and the
+    replays together, at a low learning rate, of the layers --train names; -> which those were.
+
+    A replay's target is the base model's own probabilities for it, not its label: the
+    personal model is taught to read everyone else as the base model did, its doubts
+    included. A model with jamo heads (train.hangul) also learns each part of the samples
+    (--parts weight): a correction of 뉵 teaches this hand's ㄴ, ㅠ and ㄱ, which every
+    syllable with them uses."""
+    from drawpad.engine import as_probabilities, feed, import_keras
 
     keras = import_keras()
     model = rec.model
@@ -205,16 +236,43 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, args) -> str:
     flat = [i for i, layer in enumerate(layers) if len(layer.output.shape) == 2]  # after the feature maps
     start = {"all": 0, "last": convs[-1] if convs else 0, "head": flat[0] if flat else 0}[args.train]
     was = [layer.trainable for layer in layers]
+    inputs = feed(x, rec.runner.input_shape)
+    base = model.predict(inputs[mine:], batch_size=256, verbose=0)
+    targets = np.zeros((len(x), len(rec.labels)), np.float32)
+    targets[np.arange(mine), y[:mine]] = 1
+    targets[mine:] = as_probabilities(base, rec.outputs_probabilities)
+    outputs, losses, wanted = [model.outputs[0]], [keras.losses.CategoricalCrossentropy()], [targets]
+    for part, table in jamo_parts(model, rec.labels).items():  # log-probabilities: "logits" to the loss
+        outputs.append(model.get_layer(f"{part}_log").output)
+        losses.append(keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        wanted.append(table[y])
+    if not rec.outputs_probabilities:
+        outputs[0] = keras.layers.Softmax()(outputs[0])
     for i, layer in enumerate(layers):
         layer.trainable = i >= start and was[i]  # a fixed layer (jamo heads' spread) stays fixed
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not rec.outputs_probabilities)
+    learner = keras.Model(model.inputs, outputs)
     lr = args.lr or (3e-4 if args.train == "all" else 1e-3)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
+    learner.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
+                    loss_weights=[1.0] + [args.parts] * (len(outputs) - 1))
     order = np.random.default_rng(args.seed).permutation(len(x))
-    model.fit(feed(x[order], rec.runner.input_shape), y[order], batch_size=64, epochs=args.epochs, verbose=2)
+    learner.fit(inputs[order], [w[order] for w in wanted], batch_size=64, epochs=args.epochs, verbose=2)
     for layer, trainable in zip(layers, was):  # saved as it came: the next fine-tuning chooses its own
         layer.trainable = trainable
-    return f"{args.train}: {', '.join(layer.name for layer in layers[start:] if layer.trainable)}"
+    parts = f" + jamo parts x{args.parts}" if len(outputs) > 1 else ""
+    return f"{args.train}{parts}: {', '.join(layer.name for layer in layers[start:] if layer.trainable)}"
+
+
+def jamo_parts(model, labels: list[str]) -> dict[str, np.ndarray]:
+    """For a model with train.hangul's jamo heads, each part's table (label -> that part's
+    class); {} for any other model."""
+    names = {layer.name for layer in model.layers}
+    if not {"parts_to_syllables", "initial_log", "vowel_log", "final_log"} <= names:
+        return {}
+    from train.hangul import jamo_of
+    try:
+        return jamo_of(labels)
+    except ValueError:  # labels that are not precomposed syllables
+        return {}
 
 
 main = interruptible(main)
