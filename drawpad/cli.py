@@ -10,6 +10,7 @@ from drawpad import reading
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.image_io import read_image
 from drawpad.labels import sidecar_labels
+from drawpad.learner import EVERY, Learner
 from drawpad.model_files import models_dirs, resolve_model, shipped_dir
 from drawpad.conversion import print_notice
 from drawpad.predictions import format_line
@@ -157,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keep the drawings you confirm (ENTER) or correct (keys 1-5) under "
                          "DIR/<model name>/<label>/, for python -m train.personalize (default: "
                          f"{default_samples_dir()})")
-    ap.add_argument("--no-save", action="store_true", help="keep no drawings")
+    ap.add_argument("--no-save", action="store_true", help="keep no drawings (and learn nothing)")
+    ap.add_argument("--no-learn", action="store_true",
+                    help="do not learn your hand in the background (P still learns when asked)")
+    ap.add_argument("--learn-every", type=int, default=EVERY, metavar="N",
+                    help="learn your hand again after every N new samples (default %(default)s)")
     ap.add_argument("--list", action="store_true",
                     help="list the models of every model folder, in lookup order, with their cards")
     ap.add_argument("--top", type=int,
@@ -183,8 +188,12 @@ def main(argv=None) -> int:
         # M switches to the other shipped model: Hangul from digits, digits from anything else.
         other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
         samples = None if args.no_save else Path(args.samples) if args.samples else default_samples_dir()
+        def learner(session):
+            every = 1 << 62 if args.no_learn else max(1, args.learn_every)
+            return Learner(session, lambda path: loader(path, engine=args.engine)(), every=every)
+
         return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other), engine=args.engine)(),
-                       samples=samples)
+                       samples=samples, learn=learner)
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

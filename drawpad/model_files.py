@@ -3,7 +3,8 @@ models_dirs(), which are, in this order:
 
 1. the folders in $DRAWPAD_MODELS (several: separated by os.pathsep, ":" on Linux),
 2. ./models in the current folder,
-3. the models shipped with drawpad: installed inside the package by `pip install .`;
+3. the personal models the pad learned (personal_dir(): <data folder>/models),
+4. the models shipped with drawpad: installed inside the package by `pip install .`;
    in a checkout or an editable install, the checkout's models/.
 
 A name that is an existing file, or has a folder in it, is a path and nothing else.
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 
 from drawpad.errors import ModelError
+from drawpad.user_folders import user_folder
 
 ENV = "DRAWPAD_MODELS"
 
@@ -25,10 +27,15 @@ def shipped_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "models"
 
 
+def personal_dir() -> Path:
+    """Where the pad keeps the personal models it learned (drawpad.learner)."""
+    return user_folder("data") / "models"
+
+
 def models_dirs() -> list[Path]:
     """The existing model folders, in lookup order, each once."""
     candidates = [Path(p).absolute() for p in os.environ.get(ENV, "").split(os.pathsep) if p]
-    candidates += [Path.cwd() / "models", shipped_dir()]
+    candidates += [Path.cwd() / "models", personal_dir(), shipped_dir()]
     found, seen = [], set()
     for folder in candidates:
         key = folder.resolve()

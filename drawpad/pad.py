@@ -24,8 +24,8 @@ TITLE = "drawpad"
 PANEL = 320
 HINT_H = 30
 TEXT_H = 44
-HINT = ("SPACE recognize  1-5 it was that guess  TAB more guesses  ENTER add  BKSP delete  C clear  "
-        "Z undo  L live  M model  Q quit")
+HINT = ("SPACE recognize  1-5 it was that guess  TAB more  ENTER add  BKSP delete  C clear  "
+        "Z undo  L live  M model  P learn  B base  Q quit")
 ENTER, BACKSPACE, TAB = (10, 13), (8, 127), 9
 PICKS = {ord(str(n)): n for n in range(1, 6)}  # positions in the list shown, not digits: any model
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -55,6 +55,7 @@ class Pad:
         self.page = 0  # which guesses of the character under the mouse are shown (TAB)
         self.mouse_x = 0
         self.dirty = True  # the screen needs drawing again (run_pad draws only then)
+        self.learner = None  # drawpad.learner.Learner: learning the user's hand in the background
         if recognizer is not None:
             self.loaded(recognizer)
 
@@ -72,7 +73,7 @@ class Pad:
                 print(f"line: {event.text}", file=self.out, flush=True)
             for char in chars:
                 print(f"prediction: {format_line(char.guesses(self.top))}", file=self.out, flush=True)
-        elif event.kind in ("text", "sample", "model"):
+        elif event.kind in ("text", "sample", "model", "learning"):
             print(f"{event.kind}: {event.text}", file=self.out, flush=True)
         elif event.kind == "error":
             print(f"error: {event.text}", file=sys.stderr, flush=True)
@@ -140,6 +141,10 @@ class Pad:
             session.set_live(not session.live)
         elif key in (ord("m"), ord("M")):
             session.switch_model()
+        elif key in (ord("p"), ord("P")) and self.learner:
+            self.learner.learn()
+        elif key in (ord("b"), ord("B")) and self.learner:
+            self.learner.back_to_base()
         elif key in PICKS:
             self.pick(PICKS[key])
         elif key == TAB:
@@ -191,6 +196,8 @@ class Pad:
             header += f", {self.session.sample_count} kept"
         cv2.putText(panel, header + ("  (live)" if self.live else ""), (16, y),
                     FONT, 0.7, DIM, 1, cv2.LINE_AA)
+        if self.session.learning:
+            cv2.putText(panel, "learning your hand...", (16, y + 22), FONT, 0.5, ACCENT, 1, cv2.LINE_AA)
         if len(self.line) > 1:
             self._render_line(panel)
         for n, p in enumerate(self.predictions, 1):
@@ -246,8 +253,11 @@ def missing_display() -> str | None:
     return f"cannot connect to the display {display}" if failed else None
 
 
-def run_pad(load: Callable[[], object], top: int | None = None, other=None, samples: Path | None = None) -> int:
+def run_pad(load: Callable[[], object], top: int | None = None, other=None, samples: Path | None = None,
+            learn: Callable[[Session], object] | None = None) -> int:
     """Open the window and run until Q, ESC or the window is closed; print the composed text.
+    `learn(session)`, once the model is ready, gives the Learner that learns the user's hand
+    in the background (None: no learning).
 
     The window comes up first, saying that the model is loading (`load(notice)`: a
     first conversion to ONNX takes seconds, and says so through `notice`), so the
@@ -284,6 +294,8 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None, samp
         cv2.setMouseCallback(TITLE, pad.on_mouse)
         print(f"drawpad ready: {rec.source} ({len(rec.labels)} labels)", flush=True)
         pad.loaded(rec)
+        if learn is not None and pad.session.store is not None:
+            pad.learner = learn(pad.session)
         while True:
             if key != -1 and not pad.on_key(key & 0xFF):
                 break
@@ -295,6 +307,8 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None, samp
                 pad.dirty = False
             key = cv2.waitKey(15)
     finally:
+        if pad.learner:
+            pad.learner.close()
         cv2.destroyAllWindows()
         if pad.text:
             pad.print_text()

@@ -143,6 +143,11 @@ class Session:
         self._emit("error", text)
 
     @_locked
+    def error(self, text: str) -> None:
+        """Say that something failed, in one line (event "error"); the session goes on."""
+        self._error(text)
+
+    @_locked
     def show_learning(self, status: str) -> None:
         """What learning in the background is doing ("" when it is done), for the screen."""
         self.learning = status
