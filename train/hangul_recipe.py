@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
 from train.interrupt import TrainingInterrupted, interruptible
 
@@ -45,20 +46,14 @@ STAGES = ("fonts", "synthesize", "convert", "train")
 MODEL = "hangul.h5"  # the trained model's name in the work folder, whatever --out is
 
 
-def replace_atomically(path: Path, write) -> None:
-    """write(temporary path), then rename it to `path`: a killed run never leaves half a file
-    (the work folder's files mark what is done)."""
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    os.replace(tmp, path)
-
-
+# Every file is written whole or not at all (drawpad.atomic): a killed run never leaves half a
+# file, and the work folder's files mark what is done.
 def write_text(path: Path, text: str) -> None:
-    replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomically(path, text.encode("utf-8"))
 
 
 def copy(src: Path, dst: Path) -> None:
-    replace_atomically(dst, lambda tmp: shutil.copy2(src, tmp))
+    write_atomically(dst, lambda tmp: shutil.copy2(src, tmp))
 
 
 def package_fonts(packages: list[str]) -> list[str]:
@@ -289,7 +284,7 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
     def write(tmp: Path):
         shutil.copy2(model, tmp)
         write_card(tmp, card)
-    replace_atomically(out, write)
+    write_atomically(out, write)
     for suffix in (".curve.png", ".confusions.txt"):
         copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
     open_engine(out)  # converts once now, so the first recognition does not
