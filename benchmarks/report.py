@@ -203,9 +203,16 @@ def table() -> str:
             verdict = "" if met is None or shown.startswith("not") else (" (met)" if met(f) else " (**not met**)")
             lines.append(f"| {what} | {shown} | {target}{verdict} | [{list(sources).index(name) + 1}] |")
     lines.append("")
+    libraries = []  # each distinct set of versions the results name, listed once under the footnotes
     for k, (name, result) in enumerate(sources.items(), 1):
+        versions = result.get("versions")
+        if versions and versions not in libraries:
+            libraries.append(versions)
+        named = f", libraries {chr(65 + libraries.index(versions))}" if versions else ""
         lines.append(f"[{k}] `{result['command']}` at {result['commit']}, {result['date'][:10]}, "
-                     f"{result['cores']} cores of an {result['cpu']} (`benchmarks/results/{name}.json`)  ")
+                     f"{result['cores']} cores of an {result['cpu']}{named} (`benchmarks/results/{name}.json`)  ")
+    for k, versions in enumerate(libraries):
+        lines.append(f"{chr(65 + k)}: " + ", ".join(f"{lib} {v}" for lib, v in versions.items() if v) + "  ")
     return "\n".join(lines).rstrip() + "\n"
 
 
