@@ -117,7 +117,8 @@ def dump_blocks(dump: Path) -> list[bytes]:
     return [b for b in text.split(b"\n\n") if b.strip()]
 
 
-def ratio(a: float, b: float) -> float | None:
+def faster(a: float, b: float) -> float | None:
+    """How many times faster b's time is than a's; None where b is no time at all."""
     return round(a / b, 2) if b > 0 else None
 
 
@@ -163,8 +164,8 @@ def whole_processes(dump: Path, tmp: Path, copies: int, repeat: int) -> dict:
         projected["original"]["peak_rss_mb"] = round(runs["original"]["peak_rss_mb"]
                                                      + per_copy * (FULL_PHD08_FILES - copies))
         figures[key] = {"samples": samples, **runs,
-                        "speed_ratio": ratio(runs["original"]["seconds"], runs["ours"]["seconds"]),
-                        "speed_ratio_start_up_subtracted": ratio(work["original"], work["ours"]),
+                        "speed_ratio": faster(runs["original"]["seconds"], runs["ours"]["seconds"]),
+                        "speed_ratio_start_up_subtracted": faster(work["original"], work["ours"]),
                         "us_per_sample": us, "full_phd08": {"files": FULL_PHD08_FILES, "samples": full, **projected}}
         f = figures[key]
         print(f"  {key.replace('_', ' ')} ({samples:,} samples): ours {runs['ours']['seconds']:.2f} s, "

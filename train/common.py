@@ -301,8 +301,8 @@ class KeepBest(keras.callbacks.Callback):
         accuracy = (logs or {}).get(self.monitor)
         if accuracy is not None and accuracy > self.best:
             self.best = float(accuracy)
-            # Each file whole or not at all, the weights first: a run cut off between the two has
-            # files that load, with a record that understates the weights, never overstates them.
+            # Each file whole or not at all, the weights first: a run cut off between the two leaves
+            # files that load, and a record of an accuracy the weights reach, never one they do not.
             write_atomically(self.path, self.model.save_weights, suffix=".weights.h5")
             write_atomically(self.record, json.dumps({"val_accuracy": self.best, "epoch": epoch + 1}).encode())
 
