@@ -1,6 +1,7 @@
 """A benchmark's figures as JSON in benchmarks/results/<name>.json (the latest run),
-with the command, the commit, the date and the machine, so that README's figures
-are written by benchmarks/report.py from these files, never copied by hand."""
+with the command, the commit, the date, the machine and the versions of the libraries
+that decide the figures, so that README's figures are written by benchmarks/report.py
+from these files, never copied by hand."""
 from __future__ import annotations
 
 import datetime
@@ -10,9 +11,14 @@ import platform
 import shlex
 import subprocess
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from drawpad.atomic import write_atomically
+
 RESULTS = Path(__file__).resolve().parent / "results"
+# The same code measures differently on another release of these (constraints.txt pins them all).
+DECIDING = ("onnxruntime", "opencv-python", "numpy", "tensorflow", "keras", "scikit-image")
 
 
 def commit() -> str | None:
@@ -38,6 +44,17 @@ def cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+def versions() -> dict:
+    """Python's version and each DECIDING library's, None where one is not installed."""
+    found = {"python": platform.python_version()}
+    for name in DECIDING:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def write(name: str, figures: dict) -> Path:
     """Write the figures of this run as benchmarks/results/<name>.json; returns the path."""
     RESULTS.mkdir(exist_ok=True)
@@ -45,9 +62,7 @@ def write(name: str, figures: dict) -> Path:
     data = {"benchmark": name,
             "command": shlex.join(["python", os.path.relpath(sys.argv[0], RESULTS.parents[1]), *sys.argv[1:]]),
             "commit": commit(), "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "cpu": cpu(), "cores": os.cpu_count(), "figures": figures}
-    tmp = path.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+            "cpu": cpu(), "cores": os.cpu_count(), "versions": versions(), "figures": figures}
+    write_atomically(path, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     print(f"figures written to {path.relative_to(RESULTS.parents[1])}")
     return path

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
 import sys
 from functools import lru_cache
@@ -32,6 +31,7 @@ from data_tools.distort import affine, elastic, pen_width
 from data_tools.parallel import pool
 from data_tools.pen import move_parts, redraw
 from data_tools.progress import Progress
+from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
 from drawpad.labels import ksx1001_syllables, read_labels
 
@@ -225,7 +225,7 @@ def dump_text(samples: list[tuple[str, np.ndarray]]) -> bytes:
 
 def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path, pen: float = 0.0,
                resume: bool = False):
-    """All samples of one syllable -> out/<ch>.txt (written whole, then renamed); with
+    """All samples of one syllable -> out/<ch>.txt (written whole or not at all); with
     `resume`, a file already there is kept. `pen`: the share redrawn as pen strokes.
     -> (samples written, fonts that lack the syllable)."""
     rng = np.random.default_rng([seed, ord(ch)])
@@ -241,9 +241,7 @@ def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path, p
             bits = render_sample(path, ch, levels, rng, pen=bool(rng.random() < pen))
             if bits is not None:
                 samples.append((f"{font_code(path)}_" + "_".join(map(str, levels)), bits))
-    tmp = out / f".{ch}.txt.partial"
-    tmp.write_bytes(dump_text(samples))
-    os.replace(tmp, out / f"{ch}.txt")
+    write_atomically(out / f"{ch}.txt", dump_text(samples))
     return len(samples), missing
 
 

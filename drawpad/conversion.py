@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from drawpad.atomic import write_atomically
 from drawpad.engine import (KerasEngine, OnnxEngine, feed, import_keras, quiet_native_stderr, square_side,
                             to_probabilities)
 from drawpad.model_card import read_card
@@ -211,12 +211,6 @@ def check(model, converted: OnnxEngine, shape: tuple) -> None:
                                   f"of {len(x)} top-1 differ)")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_atomically(places: list[Path], data: bytes) -> Path | None:
     """Write `data` to the first of `places` that can be written: under a temporary
     name, then renamed, so a reader (or a second process converting the same model)
@@ -224,17 +218,7 @@ def _write_atomically(places: list[Path], data: bytes) -> Path | None:
     for place in places:
         try:
             place.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=place.parent, prefix=place.name + ".", suffix=".partial")
+            return write_atomically(place, data)
         except OSError:
             continue
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; a model is not
-            os.replace(tmp, place)
-            return place
-        except OSError:
-            Path(tmp).unlink(missing_ok=True)
     return None

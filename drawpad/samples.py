@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import unicodedata
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
 from drawpad.user_folders import user_folder
 
@@ -65,8 +65,8 @@ class SampleStore:
         if strokes is not None:
             record = {"label": unicodedata.normalize("NFC", label), "pen": pen,
                       "strokes": [[[int(x), int(y)] for x, y in s] for s in strokes]}
-            _write(png.with_suffix(".json"), json.dumps(record, ensure_ascii=False).encode())
-        _write(png, encoded.tobytes())  # last: the PNG is what makes the sample
+            write_atomically(png.with_suffix(".json"), json.dumps(record, ensure_ascii=False).encode())
+        write_atomically(png, encoded.tobytes())  # last: the PNG is what makes the sample
         if self._count is not None:
             self._count += 1
         return png
@@ -84,12 +84,3 @@ class SampleStore:
         if self._count is None:
             self._count = sum(1 for _ in self.folder.glob("*/*.png")) if self.folder.is_dir() else 0
         return self._count
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -1,11 +1,12 @@
 """The benchmarks' own bad-input handling (their figures are in README.md, not asserted here)."""
 import importlib.util
+import re
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import GA_30, ROOT
 
 
 def paths_module():
@@ -43,3 +44,19 @@ def test_every_way_a_benchmark_stops_on_a_user_error_is_status_2_and_ctrl_c_130(
     with pytest.raises(SystemExit) as stop:
         run(raising(SystemExit(0)))  # a benchmark's own status passes through
     assert stop.value.code == 0
+
+
+def test_the_phd08_benchmark_times_whole_processes_and_projects_the_full_phd08_in_a_quick_run():
+    recorded = ROOT / "benchmarks" / "results" / "phd08_convert.json"
+    before = recorded.read_bytes()
+    run = subprocess.run([sys.executable, "benchmarks/phd08_convert.py", "--dump", str(GA_30), "--quick"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "whole processes on 2 copies of 가.txt (30 samples each)" in out
+    assert re.search(r"start-up \(a one-sample dump\): ours [\d.]+ s, the original [\d.]+ s", out)
+    for key, samples in (("original pattern", 27 * 2), ("every sample", 30 * 2)):
+        assert re.search(rf"{key} \({samples} samples\): ours [\d.]+ s, \d+ MB \| the original [\d.]+ s, \d+ MB", out)
+        assert re.search(rf"the full PHD08 \(2,350 files, {samples // 2 * 2350:,} samples\), projected: ours [\d.]+ h, "
+                         r"[\d,]+ MB \| the original [\d.]+ h, [\d,]+ MB", out)
+    assert out.splitlines()[-1] == "--quick: a smoke test, nothing recorded" and recorded.read_bytes() == before

@@ -104,10 +104,14 @@ def test_pip_install_gives_a_drawpad_command_that_finds_the_shipped_models_from_
     for name in ("drawpad", "data_tools", "train", "models"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
     venv = tmp_path / "venv"
-    # --system-site-packages and --no-deps: the dependencies are this Python's, only drawpad is new
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-                   check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python, command = venv / "bin" / "python", venv / "bin" / "drawpad"
+    package = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "drawpad"
+    # The dependencies (and pip, and setuptools to build with) are this Python's, only drawpad is new: its
+    # package folders go on the new venv's path. Not --system-site-packages: from inside a venv, that
+    # would give the base Python's packages, which a new venv's user may not have.
+    (package.parent / "this-python.pth").write_text(
+        "".join(f"{p}\n" for p in sys.path if p.endswith(("site-packages", "dist-packages"))))
     pip = subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                           "--no-index", str(src)], capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stderr
@@ -121,7 +125,6 @@ def test_pip_install_gives_a_drawpad_command_that_finds_the_shipped_models_from_
     def run(*args):
         return subprocess.run(args, cwd=away, env=env, capture_output=True, text=True, timeout=300)
     where = run(python, "-c", "import drawpad.model_files as m; print(m.__file__); print(m.shipped_dir())")
-    package = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "drawpad"
     assert where.stdout.splitlines() == [str(package / "model_files.py"), str(package / "models")], where
     shipped = {p.name for p in (ROOT / "models").iterdir()
                if p.suffix in (".h5", ".onnx") or p.name.endswith(".labels.txt")}

@@ -7,6 +7,7 @@ a7e5f5b, the last one before it was made fast, made of each with DIGITS_SPEC and
 HANGUL_SPEC: an image, or the ImageError it raised. Rebuilding an input needs
 nothing but this file; tests/data/make_preprocess_reference.py regenerates it.
 """
+import warnings
 from pathlib import Path
 
 import cv2
@@ -20,7 +21,9 @@ from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, preprocess
 REFERENCE = Path(__file__).parent / "data" / "preprocess_reference.npz"
 SPECS = {"digits": DIGITS_SPEC, "hangul": HANGUL_SPEC}
 STROKES, IMAGE = 0, 1  # how a case's input is stored
-# Model input may move by one grey level on this share of its pixels, no more.
+# A new OpenCV or scikit-image may round a pixel the other way: model input may move by one grey
+# level on this share of all the pixels compared, no more. Which inputs are refused (and why) and
+# the input's size are drawpad's own decisions: those stay exactly as they were.
 MAX_CHANGED = 0.001
 
 
@@ -60,27 +63,38 @@ def outcome(image, spec):
         return str(e)
 
 
-def mismatch(new, old, error: str) -> str | None:
-    """What differs between this preprocessing's outcome and the reference's, or None."""
+def compared(new, old, error: str) -> tuple[str | None, np.ndarray | None]:
+    """What differs in drawpad's own decisions between this preprocessing's outcome and the
+    reference's (or None), and the images' per-pixel difference where both are images."""
     if error or isinstance(new, str):
         got = new if isinstance(new, str) else "an image"
-        return None if got == error else f"{got!r} instead of {error or 'an image'!r}"
+        return (None if got == error else f"{got!r} instead of {error or 'an image'!r}"), None
     if new.shape != old.shape:
-        return f"shape {new.shape} instead of {old.shape}"
-    diff = np.abs(new.astype(int) - old.astype(int))
-    changed = np.count_nonzero(diff)
-    if diff.max() > 1 or changed > MAX_CHANGED * diff.size:
-        return f"{changed} pixels changed, by up to {diff.max()} grey levels"
-    return None
+        return f"shape {new.shape} instead of {old.shape}", None
+    return None, np.abs(new.astype(int) - old.astype(int))
 
 
 @pytest.mark.parametrize("spec", SPECS)
 def test_same_model_input_as_before(reference, spec):
     ref, images = reference
-    found = [f"{name}: {problem}" for name, image, old, error in
-             zip(ref["name"], images, ref[spec], ref[f"{spec}_error"])
-             if (problem := mismatch(outcome(image, SPECS[spec]), old, error))]
+    found, diffs = [], {}
+    for name, image, old, error in zip(ref["name"], images, ref[spec], ref[f"{spec}_error"]):
+        problem, diff = compared(outcome(image, SPECS[spec]), old, error)
+        if problem:
+            found.append(f"{name}: {problem}")
+        elif diff is not None:
+            diffs[name] = diff
     assert not found, f"{len(found)} of {len(images)} inputs changed:\n" + "\n".join(found[:20])
+    changed = {name: d for name, d in diffs.items() if d.any()}
+    if not changed:
+        return
+    worst = max(changed, key=lambda name: changed[name].max())
+    pixels, moved = sum(d.size for d in diffs.values()), sum(np.count_nonzero(d) for d in changed.values())
+    seen = (f"{moved} of {pixels} pixels in {len(changed)} of {len(diffs)} images, by up to "
+            f"{changed[worst].max()} grey levels ({worst}), with OpenCV {cv2.__version__}")
+    assert changed[worst].max() <= 1 and moved <= MAX_CHANGED * pixels, f"model input changed: {seen}:\n" + "\n".join(
+        f"{name}: {np.count_nonzero(d)} pixels, by up to {d.max()}" for name, d in list(changed.items())[:20])
+    warnings.warn(f"{spec}: model input moved within the tolerance: {seen}")
 
 
 def test_reference_covers_the_pads_inputs(reference):

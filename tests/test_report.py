@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+
 from tests.conftest import ROOT
 
 
@@ -42,3 +44,25 @@ def test_a_new_result_changes_the_table(tmp_path, monkeypatch):
     text = readme.read_text(encoding="utf-8")
     assert "99.31% (69 wrong of 10,000) | >= 99.5% (**not met**)" in text
     assert "`python benchmarks/pad_accuracy.py` at abc1234, 2026-12-01" in text
+
+
+def test_the_footnotes_name_the_library_versions_each_result_was_measured_with(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import record
+    import report
+
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(record, "RESULTS", tmp_path)
+    monkeypatch.setattr(sys, "argv", ["benchmarks/latency.py"])
+    path = record.write("latency-mnist", {})
+    mine = json.loads(path.read_text(encoding="utf-8"))["versions"]
+    assert set(mine) == {"python", *record.DECIDING} and mine["numpy"] == np.__version__
+    older = {**mine, "numpy": "1.26.4"}
+    (tmp_path / "latency-hangul.json").write_text(json.dumps(
+        {"command": "python benchmarks/latency.py --model hangul", "commit": "abc1234", "date": "2026-12-01T10:00:00",
+         "cpu": "a CPU", "cores": 2, "versions": older, "figures": {}}), encoding="utf-8")
+    footnotes = report.table().split("\n\n")[1].splitlines()
+    assert footnotes[0].endswith(", libraries A (`benchmarks/results/latency-mnist.json`)  ")
+    assert footnotes[1].endswith(", libraries B (`benchmarks/results/latency-hangul.json`)  ")
+    assert footnotes[2] == "A: " + ", ".join(f"{k} {v}" for k, v in mine.items() if v) + "  "
+    assert footnotes[3].startswith("B: ") and "numpy 1.26.4" in footnotes[3]

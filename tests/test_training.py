@@ -60,6 +60,34 @@ def test_interrupted_fit_resumes_where_it_stopped(tmp_path, capsys):
     assert (backup / "best.weights.h5").exists() and model.output_shape == (None, 3)
 
 
+def test_a_best_weights_save_cut_off_midway_leaves_the_previous_best_to_resume_from(tmp_path, monkeypatch):
+    from train.common import KeepBest
+    model, best = tiny_model(), tmp_path / "best.weights.h5"
+    keep = KeepBest(best)
+    keep.set_model(model)
+    keep.on_epoch_end(0, {"val_accuracy": 0.5})
+    first = model.get_weights()
+    model.set_weights([w + 1 for w in first])
+    save = model.save_weights
+
+    def disconnected(path, *args, **kwargs):  # Colab goes away halfway through the file
+        whole = tmp_path / "whole.weights.h5"
+        save(whole)
+        data = whole.read_bytes()
+        whole.unlink()
+        with open(path, "wb") as f:
+            f.write(data[:len(data) // 2])
+        raise KeyboardInterrupt
+    monkeypatch.setattr(model, "save_weights", disconnected)
+    with pytest.raises(KeyboardInterrupt):
+        keep.on_epoch_end(1, {"val_accuracy": 0.9})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.weights.h5", "best.weights.json"]
+    resumed = tiny_model()
+    resumed.load_weights(best)
+    assert all(np.array_equal(a, b) for a, b in zip(resumed.get_weights(), first))
+    assert KeepBest(best).best == 0.5
+
+
 def test_ctrl_c_before_fit_says_no_model_was_written(capsys):
     from train.interrupt import interruptible
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from drawpad.atomic import write_atomically
 from drawpad.engine import quiet_native_stderr
 from drawpad.errors import DrawpadError
 from drawpad.model_card import write_card
@@ -79,13 +80,13 @@ def save_model(model, path: str | Path, card: dict) -> Path:
         raise ValueError(f"a model card needs {', '.join(sorted(missing))} (train.common.provenance)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial.h5")
-    with quiet_native_stderr():  # Keras's warning that .h5 is a legacy format: drawpad's format is .h5
-        model.save(tmp, include_optimizer=False)  # users need the weights, not Adam's state
-    write_card(tmp, {**card, "keras_version": keras.__version__,
-                     "created": datetime.date.today().isoformat()})
-    os.replace(tmp, path)
-    return path
+
+    def write(tmp: Path):
+        with quiet_native_stderr():  # Keras's warning that .h5 is a legacy format: drawpad's format is .h5
+            model.save(tmp, include_optimizer=False)  # users need the weights, not Adam's state
+        write_card(tmp, {**card, "keras_version": keras.__version__,
+                         "created": datetime.date.today().isoformat()})
+    return write_atomically(path, write, suffix=".h5")
 
 
 def inked_rows(images, chunk: int = 8192) -> np.ndarray:
@@ -300,8 +301,10 @@ class KeepBest(keras.callbacks.Callback):
         accuracy = (logs or {}).get(self.monitor)
         if accuracy is not None and accuracy > self.best:
             self.best = float(accuracy)
-            self.model.save_weights(self.path)
-            self.record.write_text(json.dumps({"val_accuracy": self.best, "epoch": epoch + 1}))
+            # Each file whole or not at all, the weights first: a run cut off between the two leaves
+            # files that load, and a record of an accuracy the weights reach, never one they do not.
+            write_atomically(self.path, self.model.save_weights, suffix=".weights.h5")
+            write_atomically(self.record, json.dumps({"val_accuracy": self.best, "epoch": epoch + 1}).encode())
 
 
 class EpochSeconds(keras.callbacks.Callback):

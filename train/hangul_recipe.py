@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
 from train.interrupt import TrainingInterrupted, interruptible
 
@@ -58,20 +59,14 @@ REPLAY_PER_LABEL = 2  # fonts' samples of each syllable shipped for personalizat
 HAND = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangul-hand"  # beside the checkout
 
 
-def replace_atomically(path: Path, write) -> None:
-    """write(temporary path), then rename it to `path`: a killed run never leaves half a file
-    (the work folder's files mark what is done)."""
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    os.replace(tmp, path)
-
-
+# Every file is written whole or not at all (drawpad.atomic): a killed run never leaves half a
+# file, and the work folder's files mark what is done.
 def write_text(path: Path, text: str) -> None:
-    replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomically(path, text.encode("utf-8"))
 
 
 def copy(src: Path, dst: Path) -> None:
-    replace_atomically(dst, lambda tmp: shutil.copy2(src, tmp))
+    write_atomically(dst, lambda tmp: shutil.copy2(src, tmp))
 
 
 def package_fonts(packages: list[str]) -> list[str]:
@@ -410,7 +405,7 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
     def write(tmp: Path):
         shutil.copy2(model, tmp)
         write_card(tmp, card)
-    replace_atomically(out, write)
+    write_atomically(out, write)
     for suffix in (".curve.png", ".confusions.txt"):
         copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
     write_replay(work_data, out.with_name(out.stem + ".replay.npz"), REPLAY_PER_LABEL, args.seed)
@@ -431,7 +426,7 @@ def write_replay(data: Path, out: Path, per_label: int, seed: int) -> None:
     def write(tmp: Path):
         with open(tmp, "wb") as fh:  # a file, not a name: savez would add ".npz" to the temporary name
             np.savez_compressed(fh, images=images, labels=labels[rows])
-    replace_atomically(out, write)
+    write_atomically(out, write)
 
 
 def evaluate(model: Path, previous: Path, left_out: Path | None) -> int:
