@@ -48,6 +48,7 @@ class Learner:
         self.new = 0          # samples since the last personalization started
         self.proc: subprocess.Popen | None = None
         self._again = False   # asked while a run was going: run once more after it
+        self._bases: dict[Path, Path] = {}  # personal model -> the base model it was made from
         self._lock = threading.Lock()
         session.listen(self._on_event)
 
@@ -74,7 +75,8 @@ class Learner:
             self.new = 0
             out = personal_model(rec, self.models)
             out.parent.mkdir(parents=True, exist_ok=True)
-            argv = [*self.command, "--model", str(base_of(rec)), "--samples", str(store.folder), "--out", str(out)]
+            base = self._base(rec)
+            argv = [*self.command, "--model", str(base), "--samples", str(store.folder), "--out", str(out)]
             try:
                 self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                              **_low_priority())
@@ -82,10 +84,13 @@ class Learner:
                 session.error(f"learning could not start: {e}")
                 return False
         session.show_learning(f"learning your hand from {store.count()} samples...")
-        threading.Thread(target=self._wait, args=(self.proc, out, store.folder), daemon=True).start()
+        threading.Thread(target=self._wait, args=(self.proc, out, base, store.folder), daemon=True).start()
         return True
 
-    def _wait(self, proc: subprocess.Popen, out: Path, folder: Path) -> None:
+    def _base(self, rec) -> Path:
+        return self._bases.get(Path(rec.source)) or base_of(rec)
+
+    def _wait(self, proc: subprocess.Popen, out: Path, base: Path, folder: Path) -> None:
         err = proc.communicate()[1] or ""
         with self._lock:
             self.proc = None
@@ -103,6 +108,7 @@ class Learner:
             session.error(f"learning failed, the model in use goes on: {e}")
             return
         session.show_learning("")
+        self._bases[Path(personal.source)] = base
         if session.store is not None and session.store.folder == folder:  # still drawing on that model
             session.use_model(personal)
             session.say(f"now reading with your personal model ({out.name})")
@@ -112,11 +118,11 @@ class Learner:
     def back_to_base(self) -> bool:
         """Recognize with the base model again (the personal model is kept on disk)."""
         rec = self.session.rec
-        if rec is None or base_of(rec) == Path(rec.source):
+        if rec is None or self._base(rec) == Path(rec.source):
             self.session.say("already reading with the base model")
             return False
         try:
-            self.session.use_model(self.load(base_of(rec)))
+            self.session.use_model(self.load(self._base(rec)))
         except DrawpadError as e:
             self.session.error(str(e))
             return False

@@ -1,0 +1,105 @@
+"""drawpad.learner: the pad learning the user's hand in the background, without a window."""
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from drawpad import Recognizer
+from drawpad.learner import Learner, base_of
+from drawpad.session import Session
+from tests.conftest import DIGIT_MODEL, need
+
+ONE = [(200, 60), (200, 200), (200, 340)]
+# Stands in for train.personalize: its "personal model" is a copy of the base model (and its
+# conversion), made at once; --fail makes it fail as a real run would, in one error line.
+FAKE = '''
+import argparse, shutil, sys
+from pathlib import Path
+ap = argparse.ArgumentParser()
+ap.add_argument("--model"); ap.add_argument("--samples"); ap.add_argument("--out"); ap.add_argument("--fail")
+args = ap.parse_args()
+if args.fail:
+    print("some progress", file=sys.stderr)
+    print(f"error: {args.fail}", file=sys.stderr)
+    sys.exit(2)
+print(len(list(Path(args.samples).glob("*/*.png"))), "samples", file=sys.stderr)
+shutil.copy(args.model, args.out)
+shutil.copy(Path(args.model).with_suffix(".onnx"), Path(args.out).with_suffix(".onnx"))
+'''
+
+
+def learning_session(tmp_path, *fake_args, every=2):
+    need(DIGIT_MODEL)
+    base = tmp_path / "base"
+    base.mkdir()
+    for suffix in (".h5", ".onnx"):
+        shutil.copy(DIGIT_MODEL.with_suffix(suffix), base / f"mnist{suffix}")
+    (tmp_path / "fake.py").write_text(FAKE)
+    session = Session(Recognizer.from_file(base / "mnist.h5"), samples=tmp_path / "samples")
+    session.events = []
+    session.listen(session.events.append)
+    learner = Learner(session, Recognizer.from_file, every=every, models=tmp_path / "mine",
+                      command=[sys.executable, str(tmp_path / "fake.py"), *fake_args])
+    return session, learner
+
+
+def correct(session, times):
+    for _ in range(times):
+        session.add_stroke(ONE)
+        session.recognize()
+        session.pick(0, 1)
+        session.pick(0, 2)  # a second pick replaces the sample: no new one
+        session.clear()
+
+
+def wait_until(condition, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_after_n_new_samples_the_personal_model_is_learned_and_swapped_in(tmp_path):
+    session, learner = learning_session(tmp_path)
+    correct(session, 1)
+    assert learner.proc is None and session.learning == ""  # one sample: not yet
+    correct(session, 1)
+    assert session.learning.startswith("learning your hand from 2 samples")
+    mine = tmp_path / "mine" / "mnist-mine.h5"
+    assert wait_until(lambda: Path(session.rec.source) == mine), [e.text for e in session.events]
+    assert session.learning == ""
+    assert session.message == "now reading with your personal model (mnist-mine.h5)"
+    assert [e.text for e in session.events if e.kind == "learning"][-1] == ""
+    assert session.store.folder == tmp_path / "samples" / "mnist"  # the same samples as the base model's
+    session.add_stroke(ONE)
+    assert session.recognize() is not None  # the personal model reads
+    assert learner.back_to_base() and Path(session.rec.source) == tmp_path / "base" / "mnist.h5"
+
+
+def test_a_failed_run_says_so_in_one_line_and_the_model_in_use_goes_on(tmp_path):
+    session, learner = learning_session(tmp_path, "--fail", "no good")
+    before = session.rec
+    correct(session, 2)
+    assert wait_until(lambda: learner.proc is None and session.learning == "")
+    assert session.rec is before
+    errors = [e.text for e in session.events if e.kind == "error"]
+    assert errors == ["learning failed, the model in use goes on: no good"]
+    session.add_stroke(ONE)
+    assert session.recognize() is not None
+    assert not (tmp_path / "mine" / "mnist-mine.h5").exists()
+
+
+def test_nothing_to_learn_from_is_said_and_a_personal_models_base_is_the_model_it_was_made_from(tmp_path):
+    session, learner = learning_session(tmp_path, every=100)
+    assert not learner.learn()
+    assert session.message.startswith("nothing to learn from yet")
+    correct(session, 1)
+    assert learner.learn()
+    assert wait_until(lambda: Path(session.rec.source).name == "mnist-mine.h5")
+    rec = session.rec
+    rec.card["personalized_from"] = str(tmp_path / "base" / "mnist.h5")
+    assert base_of(rec) == tmp_path / "base" / "mnist.h5"
