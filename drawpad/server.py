@@ -158,15 +158,13 @@ def create_app(models: Models, default: str | None = None, samples: Path | None 
 
     async def labels(request: Request):
         name = request.query_params.get("model", default)
-        rec = await run(lambda: models.get(name))
-        return JSONResponse({"model": name, "labels": rec.labels})
+        return await run(lambda: {"model": name, "labels": models.get(name).labels})
 
     async def run(work):
         def locked():
             with lock:
                 return work()
-        result = await run_in_threadpool(locked)
-        return result if isinstance(result, JSONResponse) else JSONResponse(result)
+        return JSONResponse(await run_in_threadpool(locked))
 
     async def bad(request: Request, error: Exception):
         return JSONResponse({"error": str(error).splitlines()[0] if str(error) else "bad request"}, 400)
