@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import DIGIT_MODEL, ROOT, need, stroke_image
-from tests.web import GA, Server, digit_strokes
+from benchmarks.browser import PadServer
+from tests.web import GA, digit_strokes
 
 pytest.importorskip("starlette.testclient", reason="pip install -e .[test]")
 
@@ -200,7 +201,7 @@ def test_a_model_not_listed_is_not_served_even_if_its_file_is_there(tmp_path, mo
 
 def test_drawpad_serve_says_where_warns_off_loopback_and_a_taken_port_is_one_line():
     need(DIGIT_MODEL)
-    server = Server("--host", "0.0.0.0", "--no-save")
+    server = PadServer("--host", "0.0.0.0", "--no-save")
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/models", timeout=30) as reply:
             assert json.loads(reply.read())["default"] == "mnist"

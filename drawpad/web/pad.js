@@ -131,6 +131,7 @@ export function mount(el, send, keyTarget = el) {
     }));
     buttons.live.classList.toggle("dp-on", view.live);
     draw();
+    if (el.dataset.ready !== "1") performance.mark("drawpad ready");  // benchmarks/web.py: page load to ready
     el.dataset.ready = "1";
   }
 
@@ -215,6 +216,7 @@ export function mount(el, send, keyTarget = el) {
   board.addEventListener("pointerdown", (event) => {
     if (!view || event.button !== 0) return;
     board.setPointerCapture(event.pointerId);
+    if (keyTarget === el) el.focus({preventScroll: true});  // SPACE right after drawing, in a notebook
     stroke = [point(event)];
     pointerX = stroke[0][0];
     draw();
@@ -259,7 +261,7 @@ export function mount(el, send, keyTarget = el) {
     } else if (key === "m") {
       const names = view.models;
       if (names.length < 2) return say("no other model to switch to");
-      act({action: "model", name: names[(names.indexOf(view.model) + 1) % names.length]});
+      act({action: "model", name: names[(names.indexOf(view.current) + 1) % names.length]});
     } else {
       return;
     }
