@@ -213,3 +213,13 @@ def test_drawpad_serve_says_where_warns_off_loopback_and_a_taken_port_is_one_lin
         assert server.close() == 130  # Ctrl+C, as for every drawpad command
     [warning] = server.stderr().splitlines()
     assert warning.startswith("warning: serving on 0.0.0.0: anyone who can reach this machine")
+
+
+def test_replies_are_not_held_back_by_nagles_algorithm():
+    """A reply's headers and body are two writes: with Nagle's algorithm on, the body waited for
+    the client's delayed ACK, 40 ms a request (the round trip's target is 10 ms)."""
+    import socket
+
+    from drawpad.server import listen
+    with listen("127.0.0.1", 0) as sock:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
