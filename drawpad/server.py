@@ -26,7 +26,6 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
-import cv2
 import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -35,12 +34,13 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
 from drawpad.actions import BadAction, Models, apply, recognize_image, recognize_strokes
-from drawpad.errors import DrawpadError
+from drawpad.errors import DrawpadError, ImageError
+from drawpad.image_io import decode_image
 from drawpad.session import Session
 
 WEB = Path(__file__).resolve().parent / "web"
 LIMIT = 2_000_000  # bytes in a request: a page of strokes is tens of KB, a pad-sized PNG less
-MAX_PIXELS = 40_000_000  # a PNG's width x height: a small file can claim a huge image
+MAX_PIXELS = 40_000_000  # a PNG's width x height
 MAX_SESSIONS = 100  # pages open at once; the least recently used is forgotten beyond that
 ASSETS = {"/": "index.html", "/pad.js": "pad.js", "/pad.css": "pad.css"}
 
@@ -87,21 +87,16 @@ async def json_body(request: Request):
 
 
 def png_image(data: bytes) -> np.ndarray:
-    """A PNG's pixels (gray or BGR, transparent as paper); BadAction if it is none or too big."""
+    """A PNG's pixels (drawpad.image_io); BadAction if it is none or claims too many pixels."""
     if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
         raise BadAction("not a PNG image")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if width * height > MAX_PIXELS:
+    if width * height > MAX_PIXELS:  # before decoding: a small file can claim a huge image
         raise BadAction(f"the image is {width}x{height}: at most {MAX_PIXELS:,} pixels")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise BadAction("a broken PNG image")
-    if image.dtype != np.uint8:  # 16-bit
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
-    if image.ndim == 3 and image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255
-        image = (image[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
-    return image
+    try:
+        return decode_image(data, "the PNG")
+    except ImageError:
+        raise BadAction("a broken PNG image") from None
 
 
 def create_app(models: Models, default: str | None = None, samples: Path | None = None,
