@@ -159,7 +159,7 @@ def screenshot(png: bytes) -> None:
         SCREENSHOT.write_bytes(png)
 
 
-def test_a_hangul_syllable_after_switching_models_with_m(chromium):
+def test_a_hangul_syllable_after_switching_models_with_m_then_the_buttons_and_the_list(chromium):
     need(HANGUL_MODEL)
     server = PadServer("--no-save")
     try:
@@ -172,6 +172,17 @@ def test_a_hangul_syllable_after_switching_models_with_m(chromium):
         [guesses] = page.guesses()
         assert len(guesses) == 5 and guesses[0][0] == "가", guesses
         assert [guesses] == window_guesses(HANGUL_MODEL, GA, bars=True)
+        page.root.find_element(page.by.CSS_SELECTOR, "button[data-action=clear]").click()
+        page.idle()
+        assert page.guesses() == [] and page.message() == "cleared"
+        page.keys(" ")  # the button clicked does not keep the keys (SPACE on it would clear again)
+        assert page.message() == "draw something first"
+        from selenium.webdriver.support.select import Select
+        Select(page.root.find_element(page.by.CSS_SELECTOR, "select")).select_by_value("mnist")
+        page.idle()
+        assert page.root.find_element(page.by.CSS_SELECTOR, ".dp-header").text.startswith("mnist: top 3")
+        page.keys("l")  # nor does the list chosen from
+        assert page.message() == "live mode on"
     finally:
         assert server.close() == 130
 

@@ -69,7 +69,11 @@ export function mount(el, send, keyTarget = el) {
   }
   const models = element("select", "dp-models", bar);
   models.title = "model (M: the next one)";
-  models.addEventListener("change", () => act({action: "model", name: models.value}));
+  models.addEventListener("change", () => {
+    act({action: "model", name: models.value});
+    models.blur();  // the keys are the pad's again
+    if (keyTarget === el) el.focus({preventScroll: true});
+  });
   const main = element("div", "dp-main", el);
   const board = element("canvas", "dp-canvas", main);
   const panel = element("div", "dp-panel", main);
@@ -82,17 +86,18 @@ export function mount(el, send, keyTarget = el) {
   const ctx = board.getContext("2d");
 
   let view = null;
-  let stroke = null;  // the stroke being drawn, in canvas pixels
+  let stroke = null;  // the stroke being drawn, in canvas pixels...
+  let pen = null;  // ...by this pointer (a second finger does not draw into it)
   let pointerX = 0;  // which character keys 1-5 and TAB act on: the one under the pointer
   let page = null;  // TAB: {char, start, guesses}, the next guesses of that character
   let pending = Promise.resolve();
   let inFlight = 0;
 
   // One action at a time, in order: a stroke must reach the session before the SPACE after it.
-  function act(message) {
+  function act(action) {
     inFlight += 1;
     el.dataset.busy = "1";
-    pending = pending.then(() => send(message)).then(show, (error) => say(error.message))
+    pending = pending.then(() => send(action)).then(show, (error) => say(error.message))
       .finally(() => {
         inFlight -= 1;
         if (!inFlight) el.dataset.busy = "0";
@@ -214,8 +219,9 @@ export function mount(el, send, keyTarget = el) {
   }
 
   board.addEventListener("pointerdown", (event) => {
-    if (!view || event.button !== 0) return;
-    board.setPointerCapture(event.pointerId);
+    if (!view || stroke || event.button !== 0) return;
+    pen = event.pointerId;
+    board.setPointerCapture(pen);
     if (keyTarget === el) el.focus({preventScroll: true});  // SPACE right after drawing, in a notebook
     stroke = [point(event)];
     pointerX = stroke[0][0];
@@ -225,6 +231,7 @@ export function mount(el, send, keyTarget = el) {
   board.addEventListener("pointermove", (event) => {
     if (!view) return;
     const focused = focus();
+    if (stroke && event.pointerId !== pen) return;
     pointerX = point(event)[0];
     if (focus() !== focused) page = null;  // the focus moved to another character
     if (stroke) {
@@ -238,8 +245,8 @@ export function mount(el, send, keyTarget = el) {
       draw();
     }
   });
-  const end = () => {
-    if (!stroke) return;
+  const end = (event) => {
+    if (!stroke || event.pointerId !== pen) return;
     const points = stroke;
     stroke = null;
     view.strokes = [...view.strokes, points];  // shown at once; the session's reply follows
@@ -254,7 +261,7 @@ export function mount(el, send, keyTarget = el) {
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (KEYS[key]) {
       act({action: KEYS[key]});
-    } else if (key >= "1" && key <= "5") {
+    } else if (/^[1-5]$/.test(key)) {
       pick(focus(), Number(key));
     } else if (key === "Tab") {
       more();
