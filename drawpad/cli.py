@@ -6,13 +6,13 @@ import json
 import sys
 from pathlib import Path
 
+from drawpad import reading
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.image_io import read_image
 from drawpad.labels import sidecar_labels
 from drawpad.model_files import models_dirs, resolve_model, shipped_dir
 from drawpad.conversion import print_notice
 from drawpad.predictions import format_line
-from drawpad import reading
 from drawpad.samples import default_dir as default_samples_dir
 
 DEFAULT_MODEL = "mnist"

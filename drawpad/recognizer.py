@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad import reading
 from drawpad.conversion import Notice, open_engine, print_notice
 from drawpad.engine import are_probabilities, as_probabilities, feed, square_side
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGIT_LABELS, default_labels, read_labels, sidecar_labels
 from drawpad.predictions import Prediction, ranked
 from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, preprocess
-from drawpad.reading import read_line
 
 
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
@@ -119,8 +119,7 @@ class Recognizer:
         character, each recognized as `recognize` would recognize it alone (split and read
         by drawpad.reading). A piece the preprocessing refuses (a smudge: a dot, a blob) is
         no character and is left out. ImageError if there is nothing to recognize."""
-        characters = read_line(self, image).characters()
-        return [c.guesses(top) for c in characters]
+        return [c.guesses(top) for c in reading.read_line(self, image).characters()]
 
     @property
     def default_top(self) -> int:
