@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from drawpad.errors import DrawpadError, ImageError
-from drawpad.reading import read_line
+from drawpad import reading
 from drawpad.session import Character, Session
 
 # Points in one request: a page of handwriting is a few thousand; more is no drawing.
@@ -142,18 +142,18 @@ def recognize_strokes(rec, value, top: int | None = None) -> dict:
     for stroke in strokes(value):
         session.add_stroke(stroke)
     session.recognize()
-    return _reading(session.characters, session.message, session.top)
+    return _result(session.characters, session.message, session.top)
 
 
 def recognize_image(rec, image, top: int | None = None) -> dict:
     """An image of a line (dark ink on light paper) read as `--image --line` reads it."""
     top = top or rec.default_top
     try:
-        return _reading([Character(c) for c in read_line(rec, image).characters()], "", top)
+        return _result([Character(c) for c in reading.read_line(rec, image).characters()], "", top)
     except ImageError as e:  # nothing to read: an answer, as an empty canvas is
-        return _reading([], str(e), top)
+        return _result([], str(e), top)
 
 
-def _reading(characters: list[Character], message: str, top: int) -> dict:
+def _result(characters: list[Character], message: str, top: int) -> dict:
     return {"line": "".join(c.label for c in characters),
             "characters": [c.as_dict(top) for c in characters], "message": message}
