@@ -8,8 +8,9 @@ sends strokes, never pixels.
     GET  /                 the pad
     POST /pad              one of the page's actions (drawpad.actions): the page's view
     POST /recognize        {"strokes": [[[x, y], ...], ...], "top": 3, "model": "mnist"}, or a
-                           PNG (Content-Type: image/png): the line's reading, each character's
-                           box and guesses. Strokes are in the pad canvas's pixels (960x400).
+                           PNG (Content-Type: image/png; ?model=&top= in the query): the line's
+                           reading, each character's box and guesses. Strokes are in the pad
+                           canvas's pixels (960x400); top and model are optional.
     GET  /models           the models served (those `--list` shows) and the default one
     GET  /labels?model=M   a model's labels
 
@@ -99,11 +100,10 @@ def png_image(data: bytes) -> np.ndarray:
         raise BadAction("a broken PNG image") from None
 
 
-def create_app(models: Models, default: str | None = None, samples: Path | None = None,
-               top: int | None = None) -> Starlette:
-    """The web app over `models` (drawpad.actions.Models); pages start on `default` (a
-    name in it; its start model if None) and keep samples under `samples`."""
-    default = default or models.start
+def create_app(models: Models, samples: Path | None = None, top: int | None = None) -> Starlette:
+    """The web app over `models` (drawpad.actions.Models): pages start on its start model and
+    keep samples under `samples`; `top` guesses (None: the model's default)."""
+    default = models.start
     sessions = Sessions(lambda: Session(models.get(default), top=top, samples=samples))
     lock = threading.Lock()  # one action at a time: sessions share the recognizers
 
@@ -133,19 +133,21 @@ def create_app(models: Models, default: str | None = None, samples: Path | None 
         return await run(act)
 
     async def recognize(request: Request):
-        kind = request.headers.get("content-type", "").split(";")[0].strip()
-        if kind == "image/png":
+        image = None
+        if request.headers.get("content-type", "").split(";")[0].strip() == "image/png":
             image = png_image(await body(request))
-            return await run(lambda: recognize_image(served(request.query_params.get("model")), image,
-                                                     top_of(_int(request.query_params.get("top")), served(None))))
-        message = await json_body(request)
-        if not isinstance(message, dict):
-            raise BadAction('send {"strokes": [[[x, y], ...], ...]} or a PNG (Content-Type: image/png)')
+            options = {"model": request.query_params.get("model"), "top": _int(request.query_params.get("top"))}
+        else:
+            options = await json_body(request)
+            if not isinstance(options, dict):
+                raise BadAction('send {"strokes": [[[x, y], ...], ...]} or a PNG (Content-Type: image/png)')
 
         def read():
-            rec = served(message.get("model"))
-            return {**recognize_strokes(rec, message.get("strokes"), top_of(message.get("top"), rec)),
-                    "model": models.name_of(rec)}
+            rec = served(options.get("model"))
+            count = top_of(options.get("top"), rec)
+            result = (recognize_strokes(rec, options.get("strokes"), count) if image is None
+                      else recognize_image(rec, image, count))
+            return {**result, "model": models.name_of(rec)}
         return await run(read)
 
     async def model_list(request: Request):

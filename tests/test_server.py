@@ -107,7 +107,9 @@ def test_recognize_reads_strokes_as_the_window_and_a_png_as_image_line(client, m
     assert body["line"] == "가" and len(body["characters"][0]["guesses"]) == 2
     png = cv2.imencode(".png", stroke_image([[tuple(p) for p in s] for s in seven]))[1].tobytes()
     body = client.post("/recognize", content=png, headers={"content-type": "image/png"}).json()
-    assert body["line"] == "7" and body["characters"][0]["box"][0] > 0
+    assert body["line"] == "7" and body["characters"][0]["box"][0] > 0 and body["model"] == "mnist"
+    body = client.post("/recognize?top=1", content=png, headers={"content-type": "image/png"}).json()
+    assert len(body["characters"][0]["guesses"]) == 1
     blank = cv2.imencode(".png", np.full((50, 50), 255, np.uint8))[1].tobytes()
     body = client.post("/recognize", content=blank, headers={"content-type": "image/png"}).json()
     assert body["line"] == "" and body["message"]  # nothing to read is an answer, not an error
