@@ -194,6 +194,9 @@ def main(argv=None) -> int:
     if args.top is not None and args.top < 1:
         print("error: --top must be at least 1", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print("error: --port must be 0 (any free one) to 65535", file=sys.stderr)
+        return 2
     try:
         if args.list:
             return list_models()
