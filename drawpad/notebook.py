@@ -21,7 +21,7 @@ from drawpad.samples import default_dir
 from drawpad.session import Session
 
 WEB = Path(__file__).resolve().parent / "web"
-DEFAULT = "default"
+DEFAULT = object()  # samples: the window's folder
 
 
 class Pad(anywidget.AnyWidget):
@@ -35,7 +35,7 @@ class Pad(anywidget.AnyWidget):
     _css = WEB / "pad.css"
 
     def __init__(self, model: str | Path = "mnist", *, top: int | None = None,
-                 samples: str | Path | None = DEFAULT, labels: str | Path | None = None,
+                 samples=DEFAULT, labels: str | Path | None = None,
                  ink: str | None = None, allow_code: bool = False, engine: str = "onnx"):
         from drawpad.recognizer import Recognizer
 
@@ -45,7 +45,7 @@ class Pad(anywidget.AnyWidget):
         self.models = Models(start, listed_models(), lambda path: Recognizer.from_file(
             path, engine=engine, **(options if path == start else {})))
         self.session = Session(self.models.get(self.models.start), top=top,
-                               samples=default_dir() if samples == DEFAULT else samples)
+                               samples=default_dir() if samples is DEFAULT else samples)
         self.on_msg(self._on_message)
 
     def handle(self, message) -> dict:

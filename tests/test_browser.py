@@ -80,7 +80,7 @@ class Page:
                   g.find_element(self.by.CSS_SELECTOR, ".dp-percent").text) for g in row] for row in rows]
 
     def text(self) -> str:
-        return self.root.find_element(self.by.CSS_SELECTOR, ".dp-text").get_attribute("data-text")
+        return self.root.find_element(self.by.CSS_SELECTOR, ".dp-text").get_attribute("textContent")
 
     def message(self) -> str:
         return self.root.find_element(self.by.CSS_SELECTOR, ".dp-message").text

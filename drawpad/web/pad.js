@@ -173,8 +173,6 @@ export function mount(el, send, keyTarget = el) {
         shown(i).slice(0, 5).forEach((p, n) => guess(row, i, n, p, false));
       });
     }
-    guesses.dataset.labels = chars.map((c, i) => shown(i).map((p) => p.label).join(" ")).join("|");
-    textLine.dataset.text = view.text;
     message.textContent = page ? `guesses ${page.start + 1}-${page.start + page.guesses.length}: 1-5 picks one`
       : view.message;
     textLine.textContent = view.text;
@@ -183,7 +181,6 @@ export function mount(el, send, keyTarget = el) {
   // One guess: its label and probability (as a bar for a single character); a click picks it.
   function guess(parent, i, n, p, bar) {
     const item = element(bar ? "li" : "span", bar ? "dp-guess" : "dp-small", parent);
-    item.dataset.label = p.label;
     element("span", "dp-key", item, String(n + 1));
     element("span", "dp-label", item, p.label);
     if (bar) element("span", "dp-bar-fill", element("span", "dp-bar-back", item)).style.width =
