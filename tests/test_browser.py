@@ -137,7 +137,7 @@ def test_draw_a_seven_keys_and_the_same_guesses_as_the_window(chromium, tmp_path
 
         # A line of three, for the README: its boxes, its reading, each character's guesses.
         one = straight((150, 80), (150, 360))
-        seven = [[150 + 150, 90]] + [[300 + 10 * i, 90] for i in range(1, 15)] + \
+        seven = [[300, 90]] + [[300 + 10 * i, 90] for i in range(1, 15)] + \
                 [[440 - 7 * i, 90 + 16 * i] for i in range(1, 15)]
         zero = [[650 + round(70 * np.sin(t)), 200 - round(115 * np.cos(t))] for t in np.linspace(0, 6.4, 40)]
         page.draw([one, seven, zero])
