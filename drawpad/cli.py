@@ -125,6 +125,19 @@ def list_models(folders: Path | list[Path] | None = None) -> int:
     return 0
 
 
+def serve(args, load, samples: Path | None) -> int:
+    """drawpad serve: the start model loaded with every option given, the others listed by
+    --list (switched to in the page) with the engine only, as M loads the other model."""
+    from drawpad.actions import Models
+    from drawpad.model_files import listed_models
+    from drawpad.server import serve as run_server
+
+    start = resolve_model(args.model)
+    models = Models(start, listed_models(),
+                    lambda path: load() if path == start else loader(path, engine=args.engine)())
+    return run_server(models, args.host, args.port, samples=samples, top=args.top)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m drawpad" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name,
@@ -167,13 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
                     help="list the models of every model folder, in lookup order, with their cards")
     ap.add_argument("--top", type=int,
                     help="how many guesses to show (default: 3 for digits, 5 for Hangul)")
+    ap.add_argument("--serve", action="store_true",
+                    help="the pad in a web browser instead of a window (also: drawpad serve): a "
+                         "local web server; open the address it prints")
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="with --serve: the address to listen on; another than this machine's "
+                         "own lets others draw on it (default: %(default)s)")
+    ap.add_argument("--port", type=int, default=8765,
+                    help="with --serve: the port (0: any free one; default: %(default)s)")
     return ap
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:  # drawpad serve: the same as --serve
+        argv = ["--serve", *argv[1:]]
     args = build_parser().parse_args(argv)
     if args.top is not None and args.top < 1:
         print("error: --top must be at least 1", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print("error: --port must be 0 (any free one) to 65535", file=sys.stderr)
         return 2
     try:
         if args.list:
@@ -183,11 +210,14 @@ def main(argv=None) -> int:
         if args.image:
             rec = load()
             return recognize_files(rec, args.image, args.top or rec.default_top, args.json, args.line)
+        samples = None if args.no_save else Path(args.samples) if args.samples else default_samples_dir()
+        if args.serve:
+            return serve(args, load, samples)
         from drawpad.pad import run_pad
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.
         other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
-        samples = None if args.no_save else Path(args.samples) if args.samples else default_samples_dir()
+
         def learner(session):
             every = 1 << 62 if args.no_learn else max(1, args.learn_every)
             return Learner(session, lambda path: loader(path, engine=args.engine)(), every=every)

@@ -15,9 +15,16 @@ def read_image(path: str | Path) -> np.ndarray:
         data = np.fromfile(path, np.uint8)  # np.fromfile + imdecode: non-ASCII paths work
     except OSError as e:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
+    return decode_image(data, path)
+
+
+def decode_image(data: bytes | np.ndarray, name: str | Path = "the image") -> np.ndarray:
+    """An image file's bytes (PNG, JPEG, ...) -> uint8 gray or BGR, transparent as paper;
+    ImageError naming `name` if OpenCV cannot read them."""
+    data = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray)) else data
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
-        raise ImageError(f"{path}: not an image file OpenCV can read")
+        raise ImageError(f"{name}: not an image file OpenCV can read")
     if image.dtype != np.uint8:  # 16-bit PNG and the like
         image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
     if image.ndim == 3 and image.shape[2] == 4:

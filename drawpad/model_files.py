@@ -45,6 +45,17 @@ def models_dirs() -> list[Path]:
     return found
 
 
+def listed_models() -> dict[str, Path]:
+    """The models a short name finds, as `--list` shows them: each name's first .h5 in
+    models_dirs(), by name, in lookup order."""
+    found: dict[str, Path] = {}
+    for folder in models_dirs():
+        for path in sorted(folder.glob("*.h5")):
+            if path.is_file():
+                found.setdefault(path.stem, path)
+    return found
+
+
 def resolve_model(name: str | Path) -> Path:
     """A path to a model file, or the short name of one in models_dirs() ("mnist", "hangul")."""
     path = Path(name)
@@ -52,14 +63,12 @@ def resolve_model(name: str | Path) -> Path:
         return path
     if path.name != str(name):  # a path, not a short name
         raise ModelError(f"{name}: no such model file")
-    folders = models_dirs()
-    file = path.name if path.suffix == ".h5" else f"{path.name}.h5"
-    for folder in folders:
-        if (folder / file).is_file():
-            return folder / file
+    listed = listed_models()
+    stem = path.stem if path.suffix == ".h5" else path.name
+    if stem in listed:
+        return listed[stem]
     shipped = shipped_dir().resolve()
     where = ", ".join(f"{f} (the shipped models)" if f.resolve() == shipped else str(f)
-                      for f in folders) or "no model folder"
-    known = sorted({p.stem for f in folders for p in f.glob("*.h5")})
-    raise ModelError(f"{name}: no such model file, and no {file} in {where}; "
-                     f"models there: {', '.join(known) or 'none'} (${ENV}, then ./models, then the shipped models)")
+                      for f in models_dirs()) or "no model folder"
+    raise ModelError(f"{name}: no such model file, and no {stem}.h5 in {where}; "
+                     f"models there: {', '.join(sorted(listed)) or 'none'} (${ENV}, then ./models, then the shipped models)")

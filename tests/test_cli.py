@@ -64,3 +64,11 @@ def test_help_lists_the_keys():
     run = subprocess.run([sys.executable, "run_pad.py", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == 0 and "--image" in run.stdout and "SPACE" in run.stdout
+
+
+def test_serve_refuses_a_bad_port_or_model_in_one_line(capsys):
+    assert main(["serve", "--port", "99999"]) == 2
+    assert main(["serve", "--model", "nosuchmodel"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == "error: --port must be 0 (any free one) to 65535"
+    assert err[1].startswith("error: nosuchmodel: no such model file") and len(err) == 2

@@ -49,6 +49,11 @@ def test_digits_notebook_trains_on_tiny_data(tmp_path, monkeypatch, capsys):
     card = read_card(env["OUT"])  # pen strokes of writers 1 and 2 (half the fixture's 200), replayed once
     assert "+ 100 replays of pendigits writers 1-2" in card["trained_on"] and card["pendigits_writers_seen"] == 2
     assert card["command"].startswith("python -m train.digits --out drawpad_runs/mnist.h5 ")
+    pad = env["pad"]  # the last cell: the pad on the model just trained, as a widget (drawpad.notebook)
+    assert pad.session.rec.source == env["OUT"] and pad.session.samples == Path("drawpad_runs/samples")
+    pad.handle({"id": 1, "action": "stroke", "points": [[200, 60], [200, 340]]})
+    reply = pad.handle({"id": 2, "action": "recognize"})
+    assert reply["id"] == 2 and len(reply["view"]["characters"][0]["guesses"]) == 3
 
 
 def test_hangul_notebook_synthesizes_converts_and_trains_on_tiny_data(tmp_path, monkeypatch):
@@ -64,4 +69,5 @@ def test_hangul_notebook_synthesizes_converts_and_trains_on_tiny_data(tmp_path, 
     from drawpad import Recognizer
     rec = Recognizer.from_file(env["OUT"])
     assert rec.labels == ["가", "나", "다"] and rec.spec.size == 60
+    assert env["pad"].session.rec.labels == rec.labels  # the last cell: the pad on it
     assert Path("drawpad_runs/preview.png").is_file()

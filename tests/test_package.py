@@ -130,6 +130,7 @@ def test_pip_install_gives_a_drawpad_command_that_finds_the_shipped_models_from_
                if p.suffix in (".h5", ".onnx") or p.name.endswith(".labels.txt")}
     assert {"mnist.h5", "mnist.onnx", "hangul.h5", "hangul.onnx"} <= shipped
     assert {p.name for p in (package / "models").iterdir()} == shipped
+    assert {p.name for p in (package / "web").iterdir()} == {"index.html", "pad.js", "pad.css"}  # drawpad serve's page
 
     recognized = run(command, "--image", png.name, "--json")
     assert recognized.returncode == 0, recognized.stderr
