@@ -74,10 +74,10 @@ class Learner:
                 return True
             self.new = 0
             out = personal_model(rec, self.models)
-            out.parent.mkdir(parents=True, exist_ok=True)
             base = self._base(rec)
             argv = [*self.command, "--model", str(base), "--samples", str(store.folder), "--out", str(out)]
             try:
+                out.parent.mkdir(parents=True, exist_ok=True)
                 self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                              **_low_priority())
             except OSError as e:
@@ -97,7 +97,8 @@ class Learner:
             again, self._again = self._again, False
         session = self.session
         if proc.returncode != 0:
-            last = next((line for line in reversed(err.splitlines()) if line.strip()), f"exit status {proc.returncode}")
+            last = (f"it was stopped (signal {-proc.returncode})" if proc.returncode < 0 else
+                    next((line for line in reversed(err.splitlines()) if line.strip()), f"exit status {proc.returncode}"))
             session.show_learning("")
             session.error(f"learning failed, the model in use goes on: {last.removeprefix('error: ')}")
             return
