@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad.code_layers import refuse_code
 from drawpad.errors import ModelError
 
 # TensorFlow's C++ start-up chatter is noise to a pad user.
@@ -207,18 +208,16 @@ def use_one_thread() -> bool:
 
 
 def load_keras_model(path: Path, allow_code: bool = False):
-    """keras.models.load_model, by default without running code from the file; errors as ModelError."""
+    """keras.models.load_model, by default without running code from the file (refused
+    before Keras sees it: drawpad.code_layers); errors as ModelError."""
+    if not allow_code:
+        refuse_code(path)
     keras = import_keras()
     try:
         with quiet_native_stderr():
             model = keras.models.load_model(path, compile=False, safe_mode=not allow_code)
     except Exception as e:  # Keras raises many types for a bad file; all mean "cannot load"
         text = str(e).strip()
-        if "Lambda" in text and "safe_mode" in text:
-            raise ModelError(f"{path}: has a Lambda layer, which is Python code stored in the file; "
-                             "loading it would run that code, so it is refused. If you trust whoever "
-                             "made the file, use --allow-code (Recognizer.from_file(..., "
-                             "allow_code=True))") from None
         unknown = re.search(r"Unknown (?:layer|object|activation|loss)[^']*'([^']+)'|"
                             r"[Cc]ould not (?:locate|deserialize) (?:class|function) '?([\w.>]+)", text)
         if unknown:

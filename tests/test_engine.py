@@ -76,18 +76,48 @@ def test_a_kept_conversion_is_used_and_a_changed_h5_is_never_served_a_stale_one(
 
 
 @pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 3], lambda b: b"\0" * len(b), lambda b: b""])
-def test_a_truncated_or_corrupt_conversion_is_rebuilt_and_said_in_one_line(tmp_path, damage):
+def test_a_truncated_or_corrupt_conversion_in_the_cache_is_rebuilt_and_one_beside_the_h5_left_alone(
+        tmp_path, monkeypatch, damage):
     path = save_tiny_model(tmp_path / "m.h5")
     expected = Recognizer.from_file(path, notice=lambda m: None).recognize(DRAWINGS[0], top=10)
-    kept = tmp_path / "m.onnx"
-    kept.write_bytes(damage(kept.read_bytes()))
+    beside, cache = tmp_path / "m.onnx", tmp_path / "cache"
+    monkeypatch.setattr(conversion, "cache_dir", lambda: cache)
+    in_cache = cache / f"{conversion.file_digest(path)}.onnx"
+    cache.mkdir()
+    in_cache.write_bytes(damage(beside.read_bytes()))
+    beside.write_bytes(damage(beside.read_bytes()))  # not drawpad's to replace: it cannot tell whose it is
+    damaged = beside.read_bytes()
     said = []
     rec = Recognizer.from_file(path, notice=notices(said))
-    assert rec.engine == "onnx" and "damaged" in said[0] and "\n" not in said[0]
+    assert rec.engine == "onnx" and len(said) == 3 and "\n" not in "".join(said)
+    assert "not drawpad's to replace" in said[0] and "damaged" in said[1] and "converting m.h5" in said[2]
     assert rec.recognize(DRAWINGS[0], top=10) == pytest.approx(expected)
+    assert beside.read_bytes() == damaged and in_cache.stat().st_size > 0
     said.clear()
     Recognizer.from_file(path, notice=notices(said))
     assert said == []  # rebuilt for good
+
+
+def test_a_users_own_onnx_beside_the_h5_is_never_overwritten(tmp_path, monkeypatch):
+    import onnx
+    from onnx import TensorProto, helper
+
+    path = save_tiny_model(tmp_path / "m.h5")
+    monkeypatch.setattr(conversion, "cache_dir", lambda: tmp_path / "cache")
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "mine",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 10])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 10])])
+    own = helper.make_model(graph).SerializeToString()
+    (tmp_path / "m.onnx").write_bytes(own)
+    said = []
+    rec = Recognizer.from_file(path, notice=notices(said))
+    assert rec.engine == "onnx" and (tmp_path / "m.onnx").read_bytes() == own
+    assert "not a conversion drawpad made" in said[0] and str(tmp_path / "cache") in said[0]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{conversion.file_digest(path)}.onnx"]
+    said.clear()
+    assert Recognizer.from_file(path, notice=notices(said)).engine == "onnx" and said == []  # said once
+    assert (tmp_path / "m.onnx").read_bytes() == own
+    onnx.checker.check_model(own)  # a real ONNX file, only not drawpad's
 
 
 def test_an_unwritable_model_folder_keeps_the_conversion_in_the_user_cache(tmp_path, monkeypatch):
@@ -152,6 +182,34 @@ def test_a_model_whose_conversion_fails_runs_on_keras_and_says_so_once(tmp_path,
     monkeypatch.setattr(conversion, "convert", lambda *a: pytest.fail("converted again"))
     assert Recognizer.from_file(path, notice=notices(said)).engine == "keras"
     assert len(said) == 1 and "runs on Keras" in said[0]  # remembered: no second attempt
+
+
+def test_a_failure_is_remembered_only_for_the_converter_it_happened_with(tmp_path, monkeypatch):
+    path = save_tiny_model(tmp_path / "m.h5")
+    monkeypatch.setattr(conversion, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(conversion, "TOLERANCE", -1.0)
+    Recognizer.from_file(path, notice=lambda m: None)
+    installed = conversion.converter_versions()
+    assert json.loads(conversion.failure_note(conversion.file_digest(path)).read_text())["converter"] == installed
+    monkeypatch.setattr(conversion, "TOLERANCE", 1e-4)  # a newer tf2onnx that gets it right
+    monkeypatch.setattr(conversion, "converter_versions", lambda: {**installed, "tf2onnx": "99.0"})
+    said = []
+    assert Recognizer.from_file(path, notice=notices(said)).engine == "onnx"
+    assert said == ["converting m.h5 for ONNX Runtime, once (later runs start at once)..."]
+
+
+def test_a_missing_converter_is_not_remembered(tmp_path, monkeypatch):
+    path = save_tiny_model(tmp_path / "m.h5")
+    monkeypatch.setattr(conversion, "cache_dir", lambda: tmp_path / "cache")
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "tf2onnx", None)  # `import tf2onnx` fails, as where it is not installed
+        said = []
+        assert Recognizer.from_file(path, notice=notices(said)).engine == "keras"
+        assert "not installed (tf2onnx): pip install tf2onnx onnx" in said[-1]
+    assert not (tmp_path / "cache").exists()  # nothing remembered
+    said = []
+    assert Recognizer.from_file(path, notice=notices(said)).engine == "onnx"  # installed now: converts
+    assert "converting m.h5" in said[0]
 
 
 def test_a_lambda_model_with_allow_code_still_works(tmp_path):
