@@ -1,7 +1,9 @@
 """The ONNX engine: parity with Keras, the kept conversion, the Keras fallback, no TensorFlow to recognize."""
 import json
+import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -236,6 +238,69 @@ def test_a_batch_survives_one_bad_image(tmp_path):
         rec.recognize_batch(images, top=2)
     assert rec.recognize_batch([empty], errors="return")[0].args == ImageError(
         "the image is empty: draw something first").args
+
+
+def test_overlapping_threads_always_give_stderr_back():
+    from drawpad.engine import quiet_native_stderr
+
+    def where_fd_2_goes():
+        st = os.fstat(2)
+        return st.st_dev, st.st_ino
+
+    real, devnull = where_fd_2_goes(), os.stat(os.devnull)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with quiet_native_stderr():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with quiet_native_stderr():
+            second_in.set()
+            first_out.wait(10)
+            seen["after the first left"] = where_fd_2_goes()
+
+    saved = os.dup(2)  # today's code would leave fd 2 on /dev/null: give pytest its stderr back
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        after = where_fd_2_goes()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert seen["after the first left"] == (devnull.st_dev, devnull.st_ino)  # the second is still inside
+    assert after == real
+    with quiet_native_stderr():
+        with quiet_native_stderr():
+            pass
+        assert where_fd_2_goes() == (devnull.st_dev, devnull.st_ino)  # nested: quiet until the outer leaves
+    assert where_fd_2_goes() == real
+
+
+def test_importing_drawpad_leaves_tensorflows_log_level_to_the_user():
+    script = """
+import os, sys
+from drawpad import Recognizer
+from drawpad.engine import import_keras
+print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+if len(sys.argv) > 1:
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = sys.argv[1]  # the user's own choice
+import_keras()
+print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    for args, want in [([], ["None", "3"]), (["1"], ["None", "1"])]:
+        run = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=240)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout.split() == want  # drawpad quiets only the TensorFlow it imports itself
 
 
 @pytest.mark.parametrize("engine", ["onnx", "keras"])
