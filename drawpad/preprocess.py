@@ -30,9 +30,9 @@ DOT_RATIO = 0.75
 # Two Otsu thresholds whose between-class variances are this close (relative) are a
 # tie to within rounding; see otsu_threshold.
 OTSU_TIE = 1e-9
-# Shrinking: where fewer than this share of the pixels the ink touches are half ink, its
-# strokes are under about a third of a pixel wide (a pen's stroke at least half a pixel
-# wide keeps 40% or more), too thin to threshold; see fit.
+# Shrinking: where fewer than this share of the pixels the ink touches are at least half
+# ink, the strokes are a fraction of a pixel wide, too thin to threshold (see fit). A 1-5 px
+# line shrunk 17 times keeps under 1%; the thinnest pen of the reference inputs keeps 41%.
 THIN_KEPT = 0.25
 LEVELS = np.arange(256, dtype=np.float64)  # the grey levels, for sums over a histogram
 
