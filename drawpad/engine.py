@@ -10,14 +10,13 @@ import contextlib
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 
+from drawpad.code_layers import refuse_code
 from drawpad.errors import ModelError
-
-# TensorFlow's C++ start-up chatter is noise to a pad user.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def square_side(shape: tuple, source: str = "<model>") -> int:
@@ -130,6 +129,15 @@ class KerasEngine:
         return np.asarray(self._one(x) if len(x) == 1 else self.model.predict_on_batch(x))
 
 
+class _Quiet:
+    """The one swap of file descriptor 2 that quiet_native_stderr makes: how many are inside
+    it (of any thread) and the stderr to give back when the last one leaves."""
+
+    lock = threading.Lock()
+    depth = 0
+    saved: int | None = None  # None: nothing swapped (no real stderr)
+
+
 @contextlib.contextmanager
 def quiet_native_stderr():
     """Send what C++ code writes to stderr (file descriptor 2) nowhere meanwhile.
@@ -137,27 +145,41 @@ def quiet_native_stderr():
     TensorFlow's absl and CUDA start-up lines ("All log messages before
     absl::InitializeLog()", "Could not find cuda drivers") are written there
     before TF_CPP_MIN_LOG_LEVEL is read. Real errors are Python exceptions,
-    raised after stderr is back, and reported as one `error:` line."""
+    raised after stderr is back, and reported as one `error:` line. The swap is
+    process-wide: threads that overlap (and nested uses) share one, and the last to
+    leave gives stderr back; swapping per thread left it on /dev/null for good."""
+    with _Quiet.lock:
+        if _Quiet.depth == 0:
+            try:
+                sys.stderr.flush()
+                _Quiet.saved = os.dup(2)
+            except (OSError, ValueError):  # no real stderr (a notebook kernel, a service)
+                _Quiet.saved = None
+            else:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+        _Quiet.depth += 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (a notebook kernel, a service)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        with _Quiet.lock:
+            _Quiet.depth -= 1
+            if _Quiet.depth == 0 and _Quiet.saved is not None:
+                sys.stderr.flush()
+                os.dup2(_Quiet.saved, 2)
+                os.close(_Quiet.saved)
+                _Quiet.saved = None
 
 
 def import_keras():
-    """`import keras`, with TensorFlow's start-up lines kept off the terminal."""
+    """`import keras`, with TensorFlow's start-up lines kept off the terminal: stderr quiet
+    meanwhile, and TensorFlow's C++ log lines off (TF_CPP_MIN_LOG_LEVEL=3) where drawpad is
+    the one importing it and the user has not set that variable; never by `import drawpad`,
+    so a user's own TensorFlow keeps its errors."""
     if "keras" not in sys.modules:
+        if "tensorflow" not in sys.modules:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with quiet_native_stderr():
             import keras
 
@@ -207,18 +229,16 @@ def use_one_thread() -> bool:
 
 
 def load_keras_model(path: Path, allow_code: bool = False):
-    """keras.models.load_model, by default without running code from the file; errors as ModelError."""
+    """keras.models.load_model, by default without running code from the file (refused
+    before Keras sees it: drawpad.code_layers); errors as ModelError."""
+    if not allow_code:
+        refuse_code(path)
     keras = import_keras()
     try:
         with quiet_native_stderr():
             model = keras.models.load_model(path, compile=False, safe_mode=not allow_code)
     except Exception as e:  # Keras raises many types for a bad file; all mean "cannot load"
         text = str(e).strip()
-        if "Lambda" in text and "safe_mode" in text:
-            raise ModelError(f"{path}: has a Lambda layer, which is Python code stored in the file; "
-                             "loading it would run that code, so it is refused. If you trust whoever "
-                             "made the file, use --allow-code (Recognizer.from_file(..., "
-                             "allow_code=True))") from None
         unknown = re.search(r"Unknown (?:layer|object|activation|loss)[^']*'([^']+)'|"
                             r"[Cc]ould not (?:locate|deserialize) (?:class|function) '?([\w.>]+)", text)
         if unknown:

@@ -60,6 +60,22 @@ def test_shipped_model_reads_a_drawn_digit_from_the_command_line(tmp_path):
     assert "Traceback" not in run.stderr
 
 
+def test_a_thin_stroke_on_a_big_image_is_answered_and_a_blank_one_is_one_error_line(tmp_path, capsys):
+    need(DIGIT_MODEL)
+    one = write_png(tmp_path / "one.png", ONE)
+    thin = np.full((1500, 1500), 255, np.uint8)
+    cv2.line(thin, (700, 200), (800, 1300), 0, 1)  # a "1" drawn 1 px wide: 1/18 px once shrunk
+    cv2.imwrite(str(tmp_path / "thin.png"), thin)
+    cv2.imwrite(str(tmp_path / "blank.png"), np.full((1500, 1500), 255, np.uint8))
+    code = main(["--model", str(DIGIT_MODEL), "--image", str(one), str(tmp_path / "thin.png"),
+                 str(tmp_path / "blank.png"), "--top", "1"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert [line.rsplit(" ", 1)[0] for line in out.splitlines()] == [f"{one}: 1", f"{tmp_path / 'thin.png'}: 1"]
+    errors = [line for line in err.splitlines() if not line.startswith("drawpad: ")]  # converting it
+    assert errors == [f"error: {tmp_path / 'blank.png'}: the image is empty: draw something first"]
+
+
 def test_help_lists_the_keys():
     run = subprocess.run([sys.executable, "run_pad.py", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)

@@ -1,7 +1,9 @@
 """The ONNX engine: parity with Keras, the kept conversion, the Keras fallback, no TensorFlow to recognize."""
 import json
+import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -76,18 +78,48 @@ def test_a_kept_conversion_is_used_and_a_changed_h5_is_never_served_a_stale_one(
 
 
 @pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 3], lambda b: b"\0" * len(b), lambda b: b""])
-def test_a_truncated_or_corrupt_conversion_is_rebuilt_and_said_in_one_line(tmp_path, damage):
+def test_a_truncated_or_corrupt_conversion_in_the_cache_is_rebuilt_and_one_beside_the_h5_left_alone(
+        tmp_path, monkeypatch, damage):
     path = save_tiny_model(tmp_path / "m.h5")
     expected = Recognizer.from_file(path, notice=lambda m: None).recognize(DRAWINGS[0], top=10)
-    kept = tmp_path / "m.onnx"
-    kept.write_bytes(damage(kept.read_bytes()))
+    beside, cache = tmp_path / "m.onnx", tmp_path / "cache"
+    monkeypatch.setattr(conversion, "cache_dir", lambda: cache)
+    in_cache = cache / f"{conversion.file_digest(path)}.onnx"
+    cache.mkdir()
+    in_cache.write_bytes(damage(beside.read_bytes()))
+    beside.write_bytes(damage(beside.read_bytes()))  # not drawpad's to replace: it cannot tell whose it is
+    damaged = beside.read_bytes()
     said = []
     rec = Recognizer.from_file(path, notice=notices(said))
-    assert rec.engine == "onnx" and "damaged" in said[0] and "\n" not in said[0]
+    assert rec.engine == "onnx" and len(said) == 3 and "\n" not in "".join(said)
+    assert "not drawpad's to replace" in said[0] and "damaged" in said[1] and "converting m.h5" in said[2]
     assert rec.recognize(DRAWINGS[0], top=10) == pytest.approx(expected)
+    assert beside.read_bytes() == damaged and in_cache.stat().st_size > 0
     said.clear()
     Recognizer.from_file(path, notice=notices(said))
     assert said == []  # rebuilt for good
+
+
+def test_a_users_own_onnx_beside_the_h5_is_never_overwritten(tmp_path, monkeypatch):
+    import onnx
+    from onnx import TensorProto, helper
+
+    path = save_tiny_model(tmp_path / "m.h5")
+    monkeypatch.setattr(conversion, "cache_dir", lambda: tmp_path / "cache")
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "mine",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 10])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 10])])
+    own = helper.make_model(graph).SerializeToString()
+    (tmp_path / "m.onnx").write_bytes(own)
+    said = []
+    rec = Recognizer.from_file(path, notice=notices(said))
+    assert rec.engine == "onnx" and (tmp_path / "m.onnx").read_bytes() == own
+    assert "not a conversion drawpad made" in said[0] and str(tmp_path / "cache") in said[0]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{conversion.file_digest(path)}.onnx"]
+    said.clear()
+    assert Recognizer.from_file(path, notice=notices(said)).engine == "onnx" and said == []  # said once
+    assert (tmp_path / "m.onnx").read_bytes() == own
+    onnx.checker.check_model(own)  # a real ONNX file, only not drawpad's
 
 
 def test_an_unwritable_model_folder_keeps_the_conversion_in_the_user_cache(tmp_path, monkeypatch):
@@ -154,6 +186,34 @@ def test_a_model_whose_conversion_fails_runs_on_keras_and_says_so_once(tmp_path,
     assert len(said) == 1 and "runs on Keras" in said[0]  # remembered: no second attempt
 
 
+def test_a_failure_is_remembered_only_for_the_converter_it_happened_with(tmp_path, monkeypatch):
+    path = save_tiny_model(tmp_path / "m.h5")
+    monkeypatch.setattr(conversion, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(conversion, "TOLERANCE", -1.0)
+    Recognizer.from_file(path, notice=lambda m: None)
+    installed = conversion.converter_versions()
+    assert json.loads(conversion.failure_note(conversion.file_digest(path)).read_text())["converter"] == installed
+    monkeypatch.setattr(conversion, "TOLERANCE", 1e-4)  # a newer tf2onnx that gets it right
+    monkeypatch.setattr(conversion, "converter_versions", lambda: {**installed, "tf2onnx": "99.0"})
+    said = []
+    assert Recognizer.from_file(path, notice=notices(said)).engine == "onnx"
+    assert said == ["converting m.h5 for ONNX Runtime, once (later runs start at once)..."]
+
+
+def test_a_missing_converter_is_not_remembered(tmp_path, monkeypatch):
+    path = save_tiny_model(tmp_path / "m.h5")
+    monkeypatch.setattr(conversion, "cache_dir", lambda: tmp_path / "cache")
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "tf2onnx", None)  # `import tf2onnx` fails, as where it is not installed
+        said = []
+        assert Recognizer.from_file(path, notice=notices(said)).engine == "keras"
+        assert "not installed (tf2onnx): pip install tf2onnx onnx" in said[-1]
+    assert not (tmp_path / "cache").exists()  # nothing remembered
+    said = []
+    assert Recognizer.from_file(path, notice=notices(said)).engine == "onnx"  # installed now: converts
+    assert "converting m.h5" in said[0]
+
+
 def test_a_lambda_model_with_allow_code_still_works(tmp_path):
     import keras
     from keras import layers
@@ -178,6 +238,69 @@ def test_a_batch_survives_one_bad_image(tmp_path):
         rec.recognize_batch(images, top=2)
     assert rec.recognize_batch([empty], errors="return")[0].args == ImageError(
         "the image is empty: draw something first").args
+
+
+def test_overlapping_threads_always_give_stderr_back():
+    from drawpad.engine import quiet_native_stderr
+
+    def where_fd_2_goes():
+        st = os.fstat(2)
+        return st.st_dev, st.st_ino
+
+    real, devnull = where_fd_2_goes(), os.stat(os.devnull)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with quiet_native_stderr():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with quiet_native_stderr():
+            second_in.set()
+            first_out.wait(10)
+            seen["after the first left"] = where_fd_2_goes()
+
+    saved = os.dup(2)  # today's code would leave fd 2 on /dev/null: give pytest its stderr back
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        after = where_fd_2_goes()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert seen["after the first left"] == (devnull.st_dev, devnull.st_ino)  # the second is still inside
+    assert after == real
+    with quiet_native_stderr():
+        with quiet_native_stderr():
+            pass
+        assert where_fd_2_goes() == (devnull.st_dev, devnull.st_ino)  # nested: quiet until the outer leaves
+    assert where_fd_2_goes() == real
+
+
+def test_importing_drawpad_leaves_tensorflows_log_level_to_the_user():
+    script = """
+import os, sys
+from drawpad import Recognizer
+from drawpad.engine import import_keras
+print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+if len(sys.argv) > 1:
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = sys.argv[1]  # the user's own choice
+import_keras()
+print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    for args, want in [([], ["None", "3"]), (["1"], ["None", "1"])]:
+        run = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=240)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout.split() == want  # drawpad quiets only the TensorFlow it imports itself
 
 
 @pytest.mark.parametrize("engine", ["onnx", "keras"])

@@ -1,5 +1,7 @@
 """Drop-in .h5 files: Keras 2 (tf_keras) and Keras 3 files load; code in a file is never run
 unless the user asks for it; a model that does not fit is a clear error."""
+import importlib
+
 import pytest
 
 from drawpad import ModelError, Recognizer
@@ -56,6 +58,67 @@ def test_legacy_keras2_h5_loads_and_its_lambda_is_refused(tmp_path):
     assert abs(sum(p.probability for p in preds) - 1) < 1e-5
     with pytest.raises(ModelError, match="Lambda"):
         Recognizer.from_file(lambda_model(tmp_path / "k2lam.h5", tf_keras))
+
+
+def nested_lambda_model(path):
+    """A Functional model whose Lambda sits in a Sequential inside it."""
+    import keras
+    from keras import layers
+
+    inner = keras.Sequential([keras.Input((10,)), layers.Lambda(lambda x: x * 2, name="twice")], name="inner")
+    inputs = keras.Input((28, 28))
+    keras.Model(inputs, inner(layers.Dense(10)(layers.Flatten()(inputs)))).save(path)
+    return path
+
+
+def tf_op_model(path):
+    """A Keras 2 functional model calling TensorFlow functions by name (TFOpLambda layers)."""
+    tf_keras = pytest.importorskip("tf_keras", reason="tf_keras (Keras 2) is in the test extra")
+    inputs = tf_keras.Input((28, 28))
+    tf_keras.Model(inputs, tf_keras.layers.Dense(10)(tf_keras.layers.Flatten()(inputs)) * 2.0).save(path)
+    return path
+
+
+@pytest.mark.parametrize("make, layer", [
+    (lambda p: lambda_model(p, importlib.import_module("keras")), r"'lambda\w*' \(Lambda\)"),
+    (nested_lambda_model, r"'twice' \(Lambda\)"),
+    (lambda p: lambda_model(p, pytest.importorskip("tf_keras")), r"'lambda\w*' \(Lambda\)"),
+    (tf_op_model, r"'tf.math.multiply\w*' \(TFOpLambda\)"),
+], ids=["keras3", "nested", "keras2", "tf-op"])
+@pytest.mark.parametrize("engine", ["onnx", "keras"])
+def test_code_is_refused_before_keras_sees_the_file_whatever_its_version(tmp_path, monkeypatch, make, layer,
+                                                                         engine):
+    import keras
+
+    path = make(tmp_path / "code.h5")
+    opened = []
+
+    def ignores_safe_mode(file, *args, **kwargs):  # Keras 3.0-3.11.2 on an .h5 (CVE-2025-9905)
+        opened.append(file)
+        return load(file, *args, **{**kwargs, "safe_mode": False})
+
+    load = keras.models.load_model
+    monkeypatch.setattr(keras.models, "load_model", ignores_safe_mode)
+    with pytest.raises(ModelError, match=f"^{path}: layer {layer} carries code.*--allow-code"):
+        Recognizer.from_file(path, engine=engine, notice=lambda m: None)
+    assert opened == []
+
+
+def test_a_conversion_made_with_allow_code_is_not_used_without_it(tmp_path):
+    import keras
+
+    path = lambda_model(tmp_path / "lam.h5", keras)
+    assert Recognizer.from_file(path, allow_code=True, notice=lambda m: None).engine == "onnx"
+    kept = (tmp_path / "lam.onnx").read_bytes()
+    with pytest.raises(ModelError, match="Lambda"):
+        Recognizer.from_file(path, notice=lambda m: None)
+    assert (tmp_path / "lam.onnx").read_bytes() == kept
+    said = []
+    assert Recognizer.from_file(path, allow_code=True, notice=said.append).engine == "onnx" and said == []
+
+    plain = save_tiny_model(tmp_path / "plain.h5")  # no code: allow_code changes nothing
+    Recognizer.from_file(plain, allow_code=True, notice=lambda m: None)
+    assert Recognizer.from_file(plain, notice=said.append).engine == "onnx" and said == []
 
 
 def test_list_shows_cards_without_loading(tmp_path, capsys):

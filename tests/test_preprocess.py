@@ -106,6 +106,43 @@ def test_nothing_to_recognize_is_a_clear_error(image, message):
         preprocess(image)
 
 
+@pytest.mark.parametrize("pen", [1, 3, 5])
+@pytest.mark.parametrize("spec", [DIGITS_SPEC, HANGUL_SPEC, replace(DIGITS_SPEC, stroke=None)],
+                         ids=["digits", "hangul", "pen kept"])
+def test_a_thin_stroke_on_a_big_image_is_read(spec, pen):
+    # Shrunk 1000 px -> 60, a 1-px line is 1/17 px wide: averaged and thresholded at
+    # half ink it vanished (an IndexError, or a blank model input without stroke
+    # normalization). It reads as the same character drawn with a pen.
+    thin = preprocess(draw(FOUR, 300, 200, 1000, pen, canvas=1500), spec)
+    normal = preprocess(draw(FOUR, 100, 80, 240, 16), spec)
+    assert thin.max() > 64
+    if spec.stroke is not None:
+        assert similarity(thin, normal) > 0.8
+
+
+def test_odd_images_give_model_input_or_an_image_error():
+    rng = np.random.default_rng(0)
+    images = [np.full((h, w), 255, np.uint8) for h, w in [(1, 1), (1, 300), (2500, 1), (2, 2)]]
+    for image in images:
+        image.flat[0] = 0
+    for _ in range(60):  # lines of any length, angle, pen and grey, on any paper size
+        h, w = (int(n) for n in rng.integers(2, 2500, 2))
+        image = np.full((h, w), 255, np.uint8)
+        for _ in range(rng.integers(1, 4)):
+            (x0, x1), (y0, y1) = rng.integers(0, w, 2), rng.integers(0, h, 2)
+            cv2.line(image, (int(x0), int(y0)), (int(x1), int(y1)), int(rng.integers(0, 120)),
+                     int(rng.integers(1, 4)))
+        images.append(image)
+    images += [rng.integers(0, 256, (int(h), int(w)), dtype=np.uint8) for h, w in rng.integers(1, 40, (20, 2))]
+    for image in images:
+        for spec in (DIGITS_SPEC, HANGUL_SPEC, replace(DIGITS_SPEC, stroke=None)):
+            try:
+                out = preprocess(image, spec)
+            except ImageError:
+                continue
+            assert out.shape == (spec.size, spec.size) and out.dtype == np.uint8 and out.max() > 0
+
+
 def test_huge_image_is_handled():
     big = np.full((10000, 10000), 255, np.uint8)
     big[2000:8000, 4800:5400] = 0  # a "1"
