@@ -66,3 +66,30 @@ def test_bad_sample_folders_are_refused_in_one_line(tmp_path, capsys, make, says
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
     assert not (tmp_path / "mine.h5").exists()
+
+
+HANGUL_MODEL = DIGIT_MODEL.with_name("hangul.h5")
+HAND = DIGIT_MODEL.parents[1] / "tests" / "data" / "hangul-hand"
+
+
+def test_hangul_needs_nothing_but_the_samples_the_replay_set_ships_beside_the_model(tmp_path, capsys):
+    import shutil
+
+    from drawpad.model_card import read_card
+    need(HANGUL_MODEL)
+    folder = tmp_path / "samples"
+    for code, label in (("AC00", "가"), ("B274", "뉴"), ("B4E4", "들")):  # scanned cells: no strokes
+        (folder / label).mkdir(parents=True)
+        shutil.copy(HAND / "002" / f"{code}.png", folder / label / "1.png")
+    out = tmp_path / "mine.h5"
+    assert run("--model", HANGUL_MODEL, "--samples", folder, "--out", out, "--replay", 300, "--copies", 2,
+               "--epochs", 1) == 0
+    card = read_card(out)
+    assert card["personal_samples"] == {"가": 1, "뉴": 1, "들": 1} and card["base_replays"] > 0
+    assert card["trained_layers"].startswith("all + jamo parts")  # the default for a jamo model
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    shutil.copy(HANGUL_MODEL, lone / "hangul.h5")  # without its replay set beside it
+    capsys.readouterr()
+    assert run("--model", lone / "hangul.h5", "--samples", folder, "--out", tmp_path / "x.h5") == 2
+    assert capsys.readouterr().err.startswith("error: hangul.h5 has no replay set beside it (hangul.replay.npz)")
