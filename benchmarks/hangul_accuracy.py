@@ -93,14 +93,7 @@ def main() -> None:
                   f"{', '.join(row[name]['confused'])}")
         print(f"  {(time.perf_counter() - t) / n * 1e3:.1f} ms a glyph, rendering and every model included")
     for name in recs:
-        rows = {font: r[name] for font, r in figures["fonts"].items()}
-        weakest = min(rows, key=lambda font: rows[font]["top1"])
-        figures[f"mean_{name}"] = {"fonts": len(rows), "top1": round(float(np.mean([r["top1"] for r in rows.values()])), 5),
-                                   "top5": round(float(np.mean([r["top5"] for r in rows.values()])), 5),
-                                   "weakest_font": weakest, "weakest_top1": rows[weakest]["top1"]}
-        m = figures[f"mean_{name}"]
-        print(f"mean over the {len(rows)} held-out fonts, {name}: top-1 {m['top1']:.4f}, top-5 {m['top5']:.4f}; "
-              f"weakest {weakest} {m['weakest_top1']:.4f}")
+        figures[f"mean_{name}"] = mean_of({font: r[name] for font, r in figures["fonts"].items()}, "font", name)
 
     converted = {}  # real 가 through each model's own preprocessing (its card's)
     have_phd08 = Path(args.phd08).is_dir()
@@ -160,14 +153,19 @@ def real_writers(args, rec, previous) -> dict:
     for name in ("model", "previous"):
         rows = {w: r[name] for w, r in out["writers"].items() if name in r}
         if rows:
-            weakest = min(rows, key=lambda w: rows[w]["top1"])
-            out[f"mean_{name}"] = {"writers": len(rows), "top1": round(float(np.mean([r["top1"] for r in rows.values()])), 5),
-                                   "top5": round(float(np.mean([r["top5"] for r in rows.values()])), 5),
-                                   "weakest_writer": weakest, "weakest_top1": rows[weakest]["top1"]}
-            m = out[f"mean_{name}"]
-            print(f"mean over the {len(rows)} real writers, {name}: top-1 {m['top1']:.4f}, top-5 {m['top5']:.4f}; "
-                  f"weakest {weakest} {m['weakest_top1']:.4f}")
+            out[f"mean_{name}"] = mean_of(rows, "writer", name)
     return out
+
+
+def mean_of(rows: dict, kind: str, name: str) -> dict:
+    """Mean top-1 and top-5 over fonts or writers (`kind`), and the weakest, printed."""
+    weakest = min(rows, key=lambda k: rows[k]["top1"])
+    m = {f"{kind}s": len(rows), "top1": round(float(np.mean([r["top1"] for r in rows.values()])), 5),
+         "top5": round(float(np.mean([r["top5"] for r in rows.values()])), 5),
+         f"weakest_{kind}": weakest, "weakest_top1": rows[weakest]["top1"]}
+    print(f"mean over the {len(rows)} {kind}s, {name}: top-1 {m['top1']:.4f}, top-5 {m['top5']:.4f}; "
+          f"weakest {weakest} {m['weakest_top1']:.4f}")
+    return m
 
 
 if __name__ == "__main__":
