@@ -6,7 +6,7 @@
    writers a `--stroke-writers 15` model never saw), one size per number (each
    digit +-12%), gaps of 0.15-0.6 of the height, the baseline wobbling a little,
    on a pad-like canvas; split from the image (connected ink, `recognize_line`)
-   and from the strokes (the pad's way, drawpad.segment.split_strokes).
+   and from the strokes (the pad's way, drawpad.segment.segment_strokes).
 2. Hangul words of 2-4 random syllables in the held-out fonts (fonts-lexi-gulim,
    fonts-lexi-saebom, fonts-woowa-bm but BMEuljirooraeorae), gaps of 6-35% of
    the font size, split from the image.
@@ -112,7 +112,8 @@ def main() -> None:
     from data_tools.strokes import load_strokes, replay, writer
     from data_tools.synth import glyph_canvas, has_glyph
     from drawpad import Recognizer
-    from drawpad.segment import split_strokes
+    from drawpad.reading import read
+    from drawpad.segment import segment_strokes
 
     rng = np.random.default_rng(args.seed)
     figures = {}
@@ -130,8 +131,8 @@ def main() -> None:
     alone = [[next(it) for _ in t] for t in truths]
     lines, line_s = timed(lambda d: top1(rec.recognize_line(d[0], top=1)), drawn)
     figures["digits_image"] = score(truths, lines, alone, line_s, alone_s)
-    lines, line_s = timed(lambda d: [preds[0].label for _, preds in rec.recognize_characters(
-        split_strokes(d[1], d[2], rec.square_script), top=1)], drawn)
+    lines, line_s = timed(lambda d: [c.guesses(1)[0].label for c in read(
+        rec, segment_strokes(d[1], d[2], rec.square_script)).characters()], drawn)
     figures["digits_strokes"] = score(truths, lines, alone, line_s, alone_s)
     report("digits, split from the image", figures["digits_image"])
     report("digits, split from the strokes (the pad)", figures["digits_strokes"])

@@ -6,7 +6,8 @@
 """
 from drawpad.errors import DrawpadError, ImageError, ModelError
 from drawpad.preprocess import Preprocessing, preprocess
-from drawpad.recognizer import Prediction, Recognizer
+from drawpad.predictions import Prediction
+from drawpad.recognizer import Recognizer
 
 __all__ = ["DrawpadError", "ImageError", "ModelError", "Prediction", "Preprocessing",
            "Recognizer", "preprocess"]

@@ -13,7 +13,7 @@ from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import sidecar_labels
 from drawpad.model_files import models_dirs, resolve_model, shipped_dir
 from drawpad.conversion import print_notice
-from drawpad.recognizer import format_line
+from drawpad.predictions import format_line
 from drawpad.samples import default_dir as default_samples_dir
 
 DEFAULT_MODEL = "mnist"
@@ -82,11 +82,12 @@ def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> 
 
 
 def read_line(rec, image, top: int):
-    """[(piece, predictions)] per character of a line image, or the ImageError that refused it."""
-    from drawpad.segment import split_image
+    """[(piece, predictions)] per character of a line image (drawpad.reading), or the
+    ImageError that refused it."""
+    from drawpad.reading import read_line as read
 
     try:
-        return rec.recognize_characters(split_image(image, rec.square_script), top)
+        return [(c.piece, c.guesses(top)) for c in read(rec, image).characters()]
     except ImageError as e:
         return e
 

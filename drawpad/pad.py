@@ -7,7 +7,7 @@ import os
 import sys
 import textwrap
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -18,9 +18,10 @@ from drawpad.canvas import Canvas
 from drawpad.conversion import print_notice
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.preprocess import warm_up
-from drawpad.recognizer import format_line
+from drawpad.predictions import format_line
 from drawpad.samples import SampleStore
-from drawpad.segment import Piece, split_strokes
+from drawpad.reading import read_strokes
+from drawpad.segment import Piece
 from drawpad.text import draw_text, korean_font_path
 
 TITLE = "drawpad"
@@ -248,11 +249,8 @@ class Pad:
             self.line, self.message = [], "draw something first"
         else:
             try:
-                pieces = split_strokes(self.canvas.strokes, self.canvas.pen, self.rec.square_script)
-                if len(pieces) == 1:  # one character: the whole canvas, exactly as before lines
-                    pieces = [replace(pieces[0], image=self.canvas.image())]
-                self.line = [Character(piece, guesses)
-                             for piece, guesses in self.rec.recognize_characters(pieces, top=self.top)]
+                line = read_strokes(self.rec, self.canvas.strokes, self.canvas.pen, (CANVAS_W, CANVAS_H))
+                self.line = [Character(c.piece, c.guesses(self.top)) for c in line.characters()]
                 self.page, self.message = 0, ""
             except ImageError as e:
                 self.line, self.message = [], str(e)

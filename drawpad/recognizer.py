@@ -1,7 +1,7 @@
 """Recognizer: a model plus what it needs to be used right (labels, preprocessing)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,31 +10,9 @@ from drawpad.conversion import Notice, open_engine, print_notice
 from drawpad.engine import are_probabilities, as_probabilities, feed, square_side
 from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGIT_LABELS, default_labels, read_labels, sidecar_labels
+from drawpad.predictions import Prediction, ranked
 from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, preprocess
-from drawpad.segment import split_image
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: str
-    probability: float
-
-
-def format_line(preds: list[Prediction]) -> str:
-    """Guesses as the pad prints them: `7 0.998 | 1 0.001 | 9 0.000`."""
-    return " | ".join(f"{p.label} {p.probability:.3f}" for p in preds)
-
-
-def top_indices(probs: np.ndarray, top: int) -> np.ndarray:
-    """Per row, the indices of the `top` largest, largest first, ties in label order (as a
-    stable sort gives them). Sorting all 2,350 Hangul probabilities cost 0.2 ms a
-    recognition; this sorts only those at least as large as the top-th."""
-    top = min(top, probs.shape[1])
-    out = []
-    for p in probs:
-        candidates = np.flatnonzero(p >= np.partition(p, -top)[-top])
-        out.append(candidates[np.lexsort((candidates, -p[candidates]))][:top])
-    return np.stack(out)
+from drawpad.reading import read_line
 
 
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
@@ -138,19 +116,11 @@ class Recognizer:
 
     def recognize_line(self, image: np.ndarray, top: int = 3) -> list[list[Prediction]]:
         """A line of characters written left to right -> one list of predictions per
-        character, each recognized as `recognize` would recognize it alone (split by
-        drawpad.segment). ImageError if there is nothing to recognize."""
-        return [preds for _, preds in self.recognize_characters(split_image(image, self.square_script), top)]
-
-    def recognize_characters(self, pieces: list, top: int = 3) -> list:
-        """The pieces a line was split into (drawpad.segment.Piece) -> (piece, predictions)
-        for each, recognized as one batch. A piece the preprocessing refuses (a smudge: a
-        dot, a blob) is no character and is left out, unless nothing else is left."""
-        results = self.recognize_batch([piece.image for piece in pieces], top, errors="return")
-        read = [(piece, r) for piece, r in zip(pieces, results) if not isinstance(r, ImageError)]
-        if not read:
-            raise results[0]
-        return read
+        character, each recognized as `recognize` would recognize it alone (split and read
+        by drawpad.reading). A piece the preprocessing refuses (a smudge: a dot, a blob) is
+        no character and is left out. ImageError if there is nothing to recognize."""
+        characters = read_line(self, image).characters()
+        return [c.guesses(top) for c in characters]
 
     @property
     def default_top(self) -> int:
@@ -169,20 +139,26 @@ class Recognizer:
             raise ValueError(f"top must be at least 1, not {top}")
         if errors not in ("raise", "return"):
             raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
+        results = self.probabilities_of(images)
+        for i, result in enumerate(results):
+            if isinstance(result, ImageError):
+                if errors == "raise":
+                    raise ImageError(str(result) if len(images) == 1 else f"image {i}: {result}") from None
+            else:
+                results[i] = ranked(result, self.labels, top)
+        return results
+
+    def probabilities_of(self, images) -> list:
+        """Each image's probabilities over the labels (recognized as one batch), or, for an
+        image with nothing to recognize, its ImageError in its place."""
         results, inputs = [], []
-        for i, image in enumerate(images):
+        for image in images:
             try:
                 inputs.append(self.prepare(image))
                 results.append(None)  # filled in below
             except ImageError as e:
-                if errors == "raise":
-                    raise ImageError(str(e) if len(images) == 1 else f"image {i}: {e}") from None
                 results.append(e)
         if inputs:
-            probs = self.probabilities(np.stack(inputs))
-            ranked = iter(zip(probs, top_indices(probs, top)))
-            for k, result in enumerate(results):
-                if result is None:
-                    p, row = next(ranked)
-                    results[k] = [Prediction(self.labels[j], float(p[j])) for j in row]
+            rows = iter(self.probabilities(np.stack(inputs)))
+            results = [next(rows) if r is None else r for r in results]
         return results

@@ -36,11 +36,20 @@ def label_folder(label: str) -> str:
     return name
 
 
+def model_key(card: dict, source: str | Path) -> str:
+    """The name a model's samples are kept under: its base model's (train.personalize records
+    it in the card as `base_model`), so a personal model adds to the samples it was made
+    from; else the card's name, else the file's name."""
+    return card.get("base_model") or card.get("name") or Path(source).stem
+
+
 class SampleStore:
-    """The samples of one model under `root` (SAMPLES/<model name>)."""
+    """The samples of one model under `root` (SAMPLES/<model name>). DrawpadError if the
+    name cannot be a folder name."""
 
     def __init__(self, root: str | Path, model: str):
         self.folder = Path(root) / label_folder(model)
+        self._count: int | None = None  # counted once, then kept up to date (a redraw asks)
 
     def save(self, label: str, image: np.ndarray, strokes: list | None = None, pen: int | None = None) -> Path:
         """Keep one drawing as a sample of `label`; returns its PNG's path."""
@@ -56,11 +65,23 @@ class SampleStore:
                       "strokes": [[[int(x), int(y)] for x, y in s] for s in strokes]}
             _write(png.with_suffix(".json"), json.dumps(record, ensure_ascii=False).encode())
         _write(png, encoded.tobytes())  # last: the PNG is what makes the sample
+        if self._count is not None:
+            self._count += 1
         return png
 
+    def remove(self, png: Path) -> None:
+        """Take back a sample this store saved (its PNG first: it is what makes the sample)."""
+        png.unlink(missing_ok=True)
+        png.with_suffix(".json").unlink(missing_ok=True)
+        if self._count:
+            self._count -= 1
+
     def count(self) -> int:
-        """How many samples this model has."""
-        return sum(1 for _ in self.folder.glob("*/*.png")) if self.folder.is_dir() else 0
+        """How many samples this model has: the folder is counted on the first call only,
+        then the store's own saves and removals keep count."""
+        if self._count is None:
+            self._count = sum(1 for _ in self.folder.glob("*/*.png")) if self.folder.is_dir() else 0
+        return self._count
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -16,9 +16,11 @@ Characters that touch (no gap at all) stay one character: their ink is one piece
 """
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 from functools import reduce
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -72,10 +74,30 @@ def overlap(a: Box, b: Box) -> int:
     return min(a.x1, b.x1) - max(a.x0, b.x0)
 
 
-def group(boxes: list[Box], square: bool) -> list[list[int]]:
-    """Indices of `boxes` (pieces of ink) per character, characters left to right."""
+@dataclass(frozen=True)
+class Split:
+    """How a line's pieces of ink (or strokes) group into characters.
+
+    `units`: indices of the pieces that always go together (steps 1 and 2), left to right.
+    `chosen`: the split, as spans (start, end) of units, covering them all left to right.
+    `spans`: every span that could be one character (each unit alone, and the joins a square
+    script allows: gaps under JOIN_GAP and at most MAX_WIDTH wide), the chosen ones among
+    them; where a split is uncertain, the alternatives a reader of the whole line weighs."""
+
+    units: list[list[int]]
+    extents: list[Box]
+    chosen: list[tuple[int, int]]
+    spans: list[tuple[int, int]]
+
+    def members(self, span: tuple[int, int]) -> list[int]:
+        """The pieces of a span of units."""
+        return [i for unit in self.units[span[0]:span[1]] for i in unit]
+
+
+def split(boxes: list[Box], square: bool) -> Split:
+    """The split of pieces of ink, one Box each (see the module's steps)."""
     if not boxes:
-        return []
+        return Split([], [], [], [])
     order = sorted(range(len(boxes)), key=lambda i: boxes[i].x0)
     chars: list[list[int]] = []
     extents: list[Box] = []
@@ -100,9 +122,29 @@ def group(boxes: list[Box], square: bool) -> list[list[int]]:
         chars[lo:hi + 1] = [chars[lo] + chars[hi]]
         extents[lo:hi + 1] = [extents[lo] | extents[hi]]
         k = lo
-    if square:
-        chars = join_square(chars, extents, size)
-    return [sorted(c, key=lambda i: boxes[i].x0) for c in chars]
+    units = [sorted(c, key=lambda i: boxes[i].x0) for c in chars]
+    spans = joinable(extents, size)
+    chosen = join_square(extents, size, spans) if square else [(k, k + 1) for k in range(len(units))]
+    return Split(units, extents, chosen, spans)
+
+
+def group(boxes: list[Box], square: bool) -> list[list[int]]:
+    """Indices of `boxes` (pieces of ink) per character, characters left to right."""
+    found = split(boxes, square)
+    return [sorted(found.members(span), key=lambda i: boxes[i].x0) for span in found.chosen]
+
+
+def joinable(extents: list[Box], size: float) -> list[tuple[int, int]]:
+    """Every span of units that could be one character: each unit, and neighbours across
+    gaps under JOIN_GAP x size making a character at most MAX_WIDTH x size wide."""
+    spans = []
+    for i in range(len(extents)):
+        for j in range(i + 1, len(extents) + 1):
+            width = extents[j - 1].x1 - extents[i].x0
+            if j > i + 1 and (width > MAX_WIDTH * size or extents[j - 1].x0 - extents[j - 2].x1 > JOIN_GAP * size):
+                break  # joining further right only gets wider
+            spans.append((i, j))
+    return spans
 
 
 def character_size(extents: list[Box]) -> float:
@@ -113,34 +155,43 @@ def character_size(extents: list[Box]) -> float:
     return float(np.median(heights[heights >= 0.75 * heights.max()]))
 
 
-def join_square(chars: list[list[int]], extents: list[Box], size: float) -> list[list[int]]:
-    """Square scripts: where to split, by dynamic programming. Characters are joined only
-    across gaps under JOIN_GAP x size and up to MAX_WIDTH x size wide; each character
-    costs 1, plus how far its width is from TYPICAL_WIDTH (so 이이 is [이][이], not
+def join_square(extents: list[Box], size: float, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Square scripts: where to split, by dynamic programming over the joinable spans. Each
+    character costs 1, plus how far its width is from TYPICAL_WIDTH (so 이이 is [이][이], not
     [이ㅇ][ㅣ]), plus the gaps it joins (the smaller joined, the better)."""
-    n = len(chars)
-    best = [(0.0, 0)] + [(np.inf, 0)] * n  # best[j]: (cost of chars[:j], where its last character starts)
-    for j in range(1, n + 1):
-        for i in range(j - 1, -1, -1):
-            width = extents[j - 1].x1 - extents[i].x0
-            gaps = [extents[k + 1].x0 - extents[k].x1 for k in range(i, j - 1)]
-            if i < j - 1 and (width > MAX_WIDTH * size or max(gaps) > JOIN_GAP * size):
-                break  # joining further left only gets wider
-            cost = (best[i][0] + 1 + 2 * abs(width / size - TYPICAL_WIDTH)
-                    + sum(max(g, 0) for g in gaps) / (JOIN_GAP * size) * 0.5)
-            if cost < best[j][0]:
-                best[j] = (cost, i)
+    n = len(extents)
+    best = [(0.0, 0)] + [(np.inf, 0)] * n  # best[j]: (cost of units[:j], where its last character starts)
+    for i, j in sorted(spans, key=lambda s: (s[1], -s[0])):
+        width = extents[j - 1].x1 - extents[i].x0
+        gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
+        cost = best[i][0] + 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
+        if cost < best[j][0]:
+            best[j] = (cost, i)
     out, j = [], n
     while j > 0:
         i = best[j][1]
-        out.append([x for c in chars[i:j] for x in c])
+        out.append((i, j))
         j = i
     return out[::-1]
 
 
+@dataclass(frozen=True)
+class Segmentation:
+    """A line split into characters (`split`), with what draws the Piece of any of its spans."""
+
+    split: Split
+    draw: Callable[[list[int]], Piece]
+
+    def piece(self, span: tuple[int, int]) -> Piece:
+        return self.draw(self.split.members(span))
+
+    def chosen(self) -> list[Piece]:
+        return [self.piece(span) for span in self.split.chosen]
+
+
 def pieces_of_image(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Box]]:
     """(gray image as the ink was found in it, component labels over it, one Box per
-    connected piece of ink), with the preprocessing's own binarization."""
+    connected piece of ink in that gray image), with the preprocessing's own binarization."""
     gray = working_gray(image)
     mask, left, top = ink_region(gray)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -150,38 +201,51 @@ def pieces_of_image(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Box
     return gray, full, boxes
 
 
-def split_image(image: np.ndarray, square: bool) -> list[Piece]:
-    """The characters of a line image, left to right. ImageError if there is no ink."""
+def segment_image(image: np.ndarray, square: bool) -> Segmentation:
+    """A line image split into characters. ImageError if there is no ink. The ink is found
+    in a shrunken copy of a large image; the pieces' boxes are in the image's own pixels."""
     gray, labels, boxes = pieces_of_image(image)
-    out = []
-    for members in group(boxes, square):
+    sx, sy = image.shape[1] / gray.shape[1], image.shape[0] / gray.shape[0]
+
+    def draw(members: list[int]) -> Piece:
         box = union(boxes, members)
         own = np.isin(labels[box.y0:box.y1, box.x0:box.x1], [m + 1 for m in members])
         # the ink's soft edge is lighter than the mask's threshold: keep a pixel around it
         own = cv2.dilate(own.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         crop = np.where(own, gray[box.y0:box.y1, box.x0:box.x1], PAPER).astype(np.uint8)
-        out.append(Piece(box, cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=PAPER)))
-    return out
+        where = Box(int(box.x0 * sx), int(box.y0 * sy), min(image.shape[1], math.ceil(box.x1 * sx)),
+                    min(image.shape[0], math.ceil(box.y1 * sy)))
+        return Piece(where, cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=PAPER))
+    return Segmentation(split(boxes, square), draw)
 
 
-def split_strokes(strokes, pen: int, square: bool) -> list[Piece]:
-    """The characters of the pad's line, left to right, from its pen-down strokes (each
-    with the pen's width around it), so that strokes which touch the next character's
-    still split."""
+def split_image(image: np.ndarray, square: bool) -> list[Piece]:
+    """The characters of a line image, left to right. ImageError if there is no ink."""
+    return segment_image(image, square).chosen()
+
+
+def segment_strokes(strokes, pen: int, square: bool) -> Segmentation:
+    """The pad's line split into characters by its pen-down strokes (each with the pen's
+    width around it), so that strokes which touch the next character's still split."""
     r = max(1, round(pen / 2))
     boxes = []
     for s in strokes:
         pts = np.asarray(s, np.float64).reshape(-1, 2)
         lo, hi = pts.min(0), pts.max(0)
         boxes.append(Box(int(lo[0]) - r, int(lo[1]) - r, int(hi[0]) + r + 1, int(hi[1]) + r + 1))
-    out = []
-    for members in group(boxes, square):
+
+    def draw(members: list[int]) -> Piece:
         box = union(boxes, members)
-        own = [strokes[i] for i in members]
+        own = [strokes[i] for i in sorted(members)]  # in the order drawn
         shifted = [[(x - box.x0 + 4, y - box.y0 + 4) for x, y in s] for s in own]
         paper = np.full((box.height + 8, box.width + 8), PAPER, np.uint8)
-        out.append(Piece(box, draw_strokes(paper, shifted, pen), own))
-    return out
+        return Piece(box, draw_strokes(paper, shifted, pen), own)
+    return Segmentation(split(boxes, square), draw)
+
+
+def split_strokes(strokes, pen: int, square: bool) -> list[Piece]:
+    """The characters of the pad's line, left to right, from its pen-down strokes."""
+    return segment_strokes(strokes, pen, square).chosen()
 
 
 def union(boxes: list[Box], members: list[int]) -> Box:

@@ -153,7 +153,7 @@ def test_non_square_input_is_refused(tmp_path):
 
 
 def test_top_guesses_are_a_stable_sorts_ties_in_label_order():
-    from drawpad.recognizer import top_indices
+    from drawpad.predictions import top_indices
     rng = np.random.default_rng(0)
     for n in (10, 2350):
         for _ in range(50):

@@ -1,0 +1,97 @@
+"""The pad session (drawpad.session) without any window: strokes, reading, picks, text, samples, events."""
+import json
+
+import pytest
+
+from drawpad.session import Session
+from tests.conftest import save_tiny_model
+
+ONE = [(200, 60), (200, 200), (200, 340)]
+
+
+@pytest.fixture
+def rec(tmp_path):
+    from drawpad import Recognizer
+    return Recognizer.from_file(save_tiny_model(tmp_path / "m.h5"), notice=lambda m: None)
+
+
+@pytest.fixture
+def session(rec, tmp_path):
+    s = Session(rec, samples=tmp_path / "samples")
+    s.events = []
+    s.listen(s.events.append)
+    return s
+
+
+def kinds(session):
+    return [e.kind for e in session.events]
+
+
+def test_a_stroke_read_shows_its_guesses_and_the_state_is_json(session):
+    session.add_stroke(ONE)
+    line = session.recognize()
+    assert line is not None and len(session.characters) == 1
+    [event] = session.events
+    assert event.kind == "reading" and event.text == session.reading
+    [char] = event.data["characters"]
+    assert len(char["guesses"]) == 3 and char["label"] == char["guesses"][0]["label"]
+    probs = line.pieces[0].probabilities  # the full vector, for a reader of the whole line
+    assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-5
+    state = json.loads(json.dumps(session.state()))
+    assert state["strokes"] == [[list(p) for p in ONE]] and state["characters"][0]["box"][0] < 200
+
+
+def test_nothing_drawn_is_a_reading_of_nothing_with_the_reason(session):
+    assert session.recognize() is None
+    assert session.events[-1].kind == "reading" and session.events[-1].text == "draw something first"
+    assert session.message == "draw something first"
+
+
+def test_undo_clear_and_live_mode(session):
+    session.add_stroke([(100, 100), (300, 100)])
+    session.add_stroke([(200, 100), (200, 300)])
+    session.undo()
+    assert len(session.canvas.strokes) == 1 and session.message == "undone"
+    session.clear()
+    assert session.canvas.is_empty and session.message == "cleared"
+    session.set_live(True)
+    session.add_stroke(ONE)  # live: read when the pen goes up
+    assert kinds(session)[-1] == "reading" and session.characters
+
+
+def test_points_are_clamped_to_the_canvas(session):
+    session.add_stroke([(100, 100), (5000, -50)])
+    assert session.canvas.strokes[0][-1] == (session.canvas.width - 1, 0)
+
+
+def test_a_new_stroke_forgets_the_reading_of_the_old_drawing(session):
+    session.add_stroke(ONE)
+    session.recognize()
+    session.begin_stroke(400, 100)
+    assert session.characters == [] and session.line is None
+
+
+def test_text_is_composed_and_deleted(session):
+    session.add_stroke(ONE)
+    added = session.add_reading()
+    assert len(added) == 1 and session.text == added and session.canvas.is_empty
+    session.backspace()
+    session.backspace()  # from empty text: harmless
+    assert session.text == "" and [e.text for e in session.events if e.kind == "text"] == [added, ""]
+
+
+def test_switch_model_and_back_without_reloading(session, tmp_path):
+    from drawpad import Recognizer
+    labels = tmp_path / "h.labels.txt"
+    labels.write_text("\n".join("가나다라마바사아자차카타파하"), encoding="utf-8")
+    hangul = Recognizer.from_file(save_tiny_model(tmp_path / "h.h5", (60, 60, 1), outputs=14), labels=labels,
+                                  notice=lambda m: None)
+    loads = []
+    session.other = lambda: loads.append(1) or hangul
+    digits = session.rec
+    session.add_stroke(ONE)
+    assert session.switch_model() and session.rec is hangul and session.top == 5
+    assert kinds(session)[-2:] == ["model", "reading"]  # what is drawn is read again
+    assert session.reading in "가나다라마바사아자차카타파하"
+    assert session.switch_model() and session.rec is digits
+    assert session.switch_model() and loads == [1]
