@@ -84,37 +84,43 @@ class LanguageModel:
         return np.logaddexp(np.log1p(-self.floor) + logp, np.log(self.floor / self.n))
 
     def extend(self, contexts: np.ndarray, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each line (its context) extended by one symbol -> (log P of that syllable, the new
-        contexts). A word may end before it (the better of the two is taken); a symbol the
-        model does not know (UNKNOWN) costs what the least likely syllable can and ends the word."""
-        a, b, c = contexts[:, 0], contexts[:, 1], np.maximum(symbols, 0)
-        within = self._trigram(a, b, c)
-        after_word = np.where(b == BOUNDARY, -np.inf, self._trigram(a, b, np.zeros_like(c)) + self._start[c])
-        breaks = after_word > within
+        """Each of H lines (their contexts, H x 2) extended by each of K symbols -> (H x K log P
+        of that syllable, H x K x 2 new contexts). A word may end before the syllable (the
+        better of the two is taken); a symbol the model does not know (UNKNOWN) costs what
+        the least likely syllable can and ends the word."""
+        h, k = len(contexts), len(symbols)
+        c = np.maximum(symbols, 0)
+        within = self._trigram(np.repeat(contexts[:, 0], k), np.repeat(contexts[:, 1], k), np.tile(c, h)).reshape(h, k)
+        after_word = np.where((contexts[:, 1] == BOUNDARY)[:, None], -np.inf,
+                              self.end(contexts)[:, None] + self._start[c][None, :])
         unknown = symbols < 0
-        logp = np.where(unknown, np.log(self.floor / self.n), np.maximum(within, after_word))
-        new = np.stack([np.where(breaks, BOUNDARY, b), c], axis=1)
-        new[unknown] = BOUNDARY
+        logp = np.where(unknown[None, :], np.log(self.floor / self.n), np.maximum(within, after_word))
+        new = np.empty((h, k, 2), np.int64)
+        new[..., 0] = np.where(after_word > within, BOUNDARY, contexts[:, 1][:, None])
+        new[..., 1] = c[None, :]
+        new[:, unknown] = BOUNDARY
         return logp, new
 
     def end(self, contexts: np.ndarray) -> np.ndarray:
         """log P that the line ends after each context."""
         return self._trigram(contexts[:, 0], contexts[:, 1], np.zeros(len(contexts), np.int64))
 
-    def word_logp(self, text: str) -> float | None:
-        """log P of `text` as a word drawn from the word list, None if it is not one."""
-        symbols = self.ids(text)
-        if not 0 < len(symbols) <= MAX_WORD or (symbols < 0).any():
-            return None
-        found, at = lookup(self.word_keys, np.array([key(symbols.tolist(), self.n)], np.uint64))
-        return float(self.word_logps[at[0]]) if found[0] else None
+    def word_logp(self, texts: list[str]) -> np.ndarray:
+        """log P of each text as a word drawn from the word list; NaN where it is not one."""
+        keys, known = np.zeros(len(texts), np.uint64), np.zeros(len(texts), bool)
+        for i, text in enumerate(texts):
+            symbols = [self._index.get(ch, UNKNOWN) for ch in text]
+            if 0 < len(symbols) <= MAX_WORD and UNKNOWN not in symbols:
+                keys[i], known[i] = key(symbols, self.n), True
+        found, at = lookup(self.word_keys, keys)
+        return np.where(found & known, self.word_logps[at], np.nan)
 
     def score(self, text: str) -> float:
         """log P of a whole line of syllables under the n-grams (no word prior)."""
         contexts, total = self.start(), 0.0
         for symbol in self.ids(text):
-            logp, contexts = self.extend(contexts, np.array([symbol]))
-            total += float(logp[0])
+            logp, new = self.extend(contexts, np.array([symbol]))
+            total, contexts = total + float(logp[0, 0]), new[:, 0]
         return total + float(self.end(contexts)[0])
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad.beam_search import Reading, line_readings, prior_for
 from drawpad.conversion import Notice, open_engine, print_notice
 from drawpad.engine import are_probabilities, as_probabilities, feed, square_side
 from drawpad.errors import ImageError, ModelError
@@ -121,6 +122,15 @@ class Recognizer:
         no character and is left out. ImageError if there is nothing to recognize."""
         characters = read_line(self, image).characters()
         return [c.guesses(top) for c in characters]
+
+    def read_line(self, image: np.ndarray, n: int = 5, language: str | None = "ko") -> list[Reading]:
+        """A line of characters written left to right -> its n best readings, best first
+        (drawpad.beam_search.Reading: .text, .score, .characters with their labels,
+        probabilities and boxes), weighing each character's guesses, the ways the line can
+        be split, and for a Hangul model the Korean language model (language "ko"; None:
+        the model's probabilities alone). ImageError if there is nothing to recognize."""
+        return line_readings(read_line(self, image, alternatives=self.square_script), self.labels,
+                             self.square_script, n, prior_for(language, self.square_script))
 
     @property
     def default_top(self) -> int:

@@ -155,16 +155,23 @@ def character_size(extents: list[Box]) -> float:
     return float(np.median(heights[heights >= 0.75 * heights.max()]))
 
 
+def span_cost(extents: list[Box], size: float, span: tuple[int, int]) -> float:
+    """Square scripts: what making the units of `span` one character costs: 1, plus how far
+    its width is from TYPICAL_WIDTH (so 이이 is [이][이], not [이ㅇ][ㅣ]), plus the gaps it
+    joins (the smaller joined, the better)."""
+    i, j = span
+    width = extents[j - 1].x1 - extents[i].x0
+    gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
+    return 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
+
+
 def join_square(extents: list[Box], size: float, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Square scripts: where to split, by dynamic programming over the joinable spans. Each
-    character costs 1, plus how far its width is from TYPICAL_WIDTH (so 이이 is [이][이], not
-    [이ㅇ][ㅣ]), plus the gaps it joins (the smaller joined, the better)."""
+    """Square scripts: where to split, by dynamic programming over the joinable spans: the
+    split whose characters cost least in all (span_cost)."""
     n = len(extents)
     best = [(0.0, 0)] + [(np.inf, 0)] * n  # best[j]: (cost of units[:j], where its last character starts)
     for i, j in sorted(spans, key=lambda s: (s[1], -s[0])):
-        width = extents[j - 1].x1 - extents[i].x0
-        gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
-        cost = best[i][0] + 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
+        cost = best[i][0] + span_cost(extents, size, (i, j))
         if cost < best[j][0]:
             best[j] = (cost, i)
     out, j = [], n
