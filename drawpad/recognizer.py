@@ -129,8 +129,9 @@ class Recognizer:
         probabilities and boxes), weighing each character's guesses, the ways the line can
         be split, and for a Hangul model the Korean language model (language "ko"; None:
         the model's probabilities alone). ImageError if there is nothing to recognize."""
+        prior = prior_for(language, self.square_script)
         return line_readings(read_line(self, image, alternatives=self.square_script), self.labels,
-                             self.square_script, n, prior_for(language, self.square_script))
+                             self.square_script, n, prior)
 
     @property
     def default_top(self) -> int:
