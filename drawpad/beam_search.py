@@ -29,11 +29,12 @@ from drawpad.predictions import top_indices
 from drawpad.segment import Box, character_size, span_cost
 
 # Tuned on the real writers' words (benchmarks/language_weight.py, its results file):
-WEIGHT = 1.0  # of the language prior against the model's log-probabilities (1: Bayes' rule)
+WEIGHT = 0.75  # of the language prior against the model's log-probabilities (1: Bayes' rule)
 # The prior is a mixture: a line is a word of the list, or a string of the syllable n-grams,
 # or a string of syllables drawn at random (its share keeps ink that is no word as drawn).
 WORDS, NGRAMS, RANDOM = 0.2, 0.02, 0.78
-SPLIT_WEIGHT = 1.0  # of drawpad.segment's cost of a character's span
+SPLIT_WEIGHT = 2.0  # of drawpad.segment's cost of a character's span
+CHARACTER_BONUS = 3.0  # log-odds each character of a split gains (the model alone favours fewer)
 TOP = 20  # guesses per character the search considers
 BEAM = 16  # readings kept at each point of the line
 
@@ -111,16 +112,17 @@ def prior_for(language: str | None, hangul: bool) -> Prior | None:
 
 
 def line_readings(line, labels: list[str], square: bool, n: int = 5, prior: Prior | None = None,
-                  split_weight: float = SPLIT_WEIGHT) -> list[Reading]:
+                  split_weight: float = SPLIT_WEIGHT, character_bonus: float = CHARACTER_BONUS) -> list[Reading]:
     """The n best readings of a line (drawpad.reading.read_line or read_strokes). In a square
     script (Hangul), where the line was read with its alternatives, every way to split it
-    is weighed, each character's span at the cost drawpad.segment gives it; else (digits:
+    is weighed, each character's span at the cost drawpad.segment gives it, less a bonus
+    for each character (the model's log-probabilities favour fewer); else (digits:
     every gap splits) its split as chosen. ImageError if no piece of it is a character."""
     line.characters()  # raises the ImageError of a line without one
     if square and line.alternatives:
         size = character_size(line.split.extents)
         spans = [Span(*span, piece.piece.box, piece.probabilities,
-                      -split_weight * span_cost(line.split.extents, size, span))
+                      character_bonus - split_weight * span_cost(line.split.extents, size, span))
                  for span, piece in line.alternatives.items()]
     else:
         spans = [Span(*piece.span, piece.piece.box, piece.probabilities) for piece in line.pieces]
