@@ -127,6 +127,7 @@ def test_pip_install_gives_a_drawpad_command_that_finds_the_shipped_models_from_
                if p.suffix in (".h5", ".onnx") or p.name.endswith(".labels.txt")}
     assert {"mnist.h5", "mnist.onnx", "hangul.h5", "hangul.onnx"} <= shipped
     assert {p.name for p in (package / "models").iterdir()} == shipped
+    assert (package / "korean_lm.npz").is_file()  # drawpad.language's model, read from inside the package
 
     recognized = run(command, "--image", png.name, "--json")
     assert recognized.returncode == 0, recognized.stderr
