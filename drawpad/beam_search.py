@@ -34,7 +34,7 @@ WEIGHT = 0.75  # of the language prior against the model's log-probabilities (1:
 # or a string of syllables drawn at random (its share keeps ink that is no word as drawn).
 WORDS, NGRAMS, RANDOM = 0.2, 0.02, 0.78
 SPLIT_WEIGHT = 2.0  # of drawpad.segment's cost of a character's span
-CHARACTER_BONUS = 3.0  # log-odds each character of a split gains (the model alone favours fewer)
+CHARACTER_BONUS = 2.0  # log-odds each character of a split gains (the model alone favours fewer)
 TOP = 20  # guesses per character the search considers
 BEAM = 16  # readings kept at each point of the line
 
