@@ -15,15 +15,15 @@ def hand_lines(writers, kind: str, per_writer: int, seed: int) -> list[tuple[str
     from data_tools.hand_words import read_words
     from drawpad.labels import ksx1001_syllables
 
-    words, syllables = read_words(), ksx1001_syllables()
     out = []
     for writer in sorted(writers.files):
-        rng = np.random.default_rng([seed, int(writer) if writer.isdigit() else 0, kind == "words"])
+        rng = writers.rng(writer, seed, int(kind == "words"))
+        pool = writers.can_write(writer, read_words() if kind == "words" else ksx1001_syllables())
         for _ in range(per_writer):
             if kind == "words":
-                text = words[rng.integers(len(words))]
+                text = pool[rng.integers(len(pool))]
             else:
-                text = "".join(syllables[k] for k in rng.integers(len(syllables), size=rng.integers(2, 5)))
+                text = "".join(pool[k] for k in rng.integers(len(pool), size=rng.integers(2, 5)))
             out.append((writer, text, writers.word(writer, text, rng)))
     return out
 

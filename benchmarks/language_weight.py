@@ -7,16 +7,19 @@ of its mixture), and how the ways to split a line are weighed (SPLIT_WEIGHT, CHA
 Everyday words (benchmarks/everyday_words.txt) and strings of 2-4 random syllables, each
 in the hand of one of the writers of ../shared/data/hangul-hand (their own syllable cells
 side by side, data_tools.hand_words), are read once with every way to split them
-(drawpad.reading); each setting of the prior then reads them again from those
-probabilities (drawpad.beam_search, no model run). For each: whole words right, lines
-split into the right number of characters, characters right. The setting kept: among those
-that read the random strings at most half a point worse per character than no prior does
-(with the same split weights, as lines.py compares them; half the point allowed, for the
-noise of a sample), and
-read at most half a point fewer words right than the best of them (a word or two: no
-difference on this many), the one that reads the random strings best. Each writer is read by a model that never saw them: without-<writer>.h5
-of --left-out, else --model (the shipped model learned from fonts only). Seed 1: the
-words differ from those benchmarks/lines.py reads (seed 0). Writes
+(drawpad.reading); each setting then reads them again from those probabilities
+(drawpad.beam_search, no model run): whole words right, lines split into the right number
+of characters, characters right.
+
+The setting kept: of those that read the random strings at most half a point worse per
+character than no prior with the same split weights (as lines.py compares them; half the
+point the issue allows, for the noise of a sample), and at most half a point fewer words
+right than the best of them (a word or two: no difference on this many), the one that
+reads the random strings best.
+
+Each writer is read by a model that never saw them: without-<writer>.h5 of --left-out,
+else --model, whose card must not list them (the shipped model learned from fonts only).
+Seed 1: other words than benchmarks/lines.py reads (seed 0). Writes
 benchmarks/results/language_weight.json.
 """
 from __future__ import annotations
@@ -81,6 +84,10 @@ def main() -> None:
     plain = {s["split"]: s for s in settings if s["weight"] == 0}
     allowed = [s for s in settings if s["weight"] > 0 and s["figures"]["random"]["per_character"]
                >= plain[s["split"]]["figures"]["random"]["per_character"] - MOST_LOST]
+    if not allowed:
+        record.write("language_weight", {"settings": settings, "chosen": None})
+        raise SystemExit("error: no setting reads the random strings within half a point of no prior's; "
+                         "none chosen (every setting is in the results file)")
     most = max(s["figures"]["words"]["whole_string"] for s in allowed)
     best = max((s for s in allowed if s["figures"]["words"]["whole_string"] >= most - TIE),
                key=lambda s: (s["figures"]["random"]["per_character"], s["figures"]["words"]["whole_string"]))

@@ -19,7 +19,7 @@ recognizing it alone.
    (benchmarks/everyday_words.txt) and n/3 strings of 2-4 random syllables of each writer
    of ../shared/data/hangul-hand, made of their own syllable cells side by side, each
    writer read by a model that never saw them (without-<writer>.h5 of --left-out; else
-   --hangul, which learned from fonts only). Each line is read as recognize_line reads it
+   --hangul, whose card must not list them: the shipped model learned from fonts only). Each line is read as recognize_line reads it
    (each character's top guess), and by read_line without and with the language model:
    whole lines right, the right number of characters, characters right; and what
    read_line costs on top of recognize_line, a character (p50 over the lines).
@@ -187,7 +187,7 @@ def real_writers(args) -> dict:
     figures = {"hand_models": {w: Path(rec.source).name for w, rec in models.items()},
                "hand_left_out": args.left_out is not None}
     if not args.left_out:
-        print(f"note: the writers are read by {Path(args.hangul).name}, which learned from fonts only "
+        print(f"note: the writers are read by {Path(args.hangul).name}, whose card lists none of them "
               "(--left-out DIR: models that each never saw one writer)")
     for kind in ("words", "random"):
         lines = hand_lines(writers, kind, max(1, args.n // 3), args.seed)

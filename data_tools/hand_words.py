@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import unicodedata
+import zlib
 from pathlib import Path
 
 import cv2
@@ -93,14 +94,21 @@ class Writers:
         """The writer's syllable height: the median height of the ink of up to 200 cells."""
         if writer not in self._sizes:
             labels = sorted(self.files[writer])[::max(1, len(self.files[writer]) // 200)]
-            heights = [ink_extent(self.cell(writer, label))[3] - ink_extent(self.cell(writer, label))[2]
-                       for label in labels]
-            self._sizes[writer] = float(np.median(heights))
+            extents = [ink_extent(self.cell(writer, label)) for label in labels]
+            self._sizes[writer] = float(np.median([y1 - y0 for _, _, y0, y1 in extents]))
         return self._sizes[writer]
 
     def word(self, writer: str, word: str, rng: np.random.Generator) -> np.ndarray:
         """`word` in `writer`'s hand (KeyError if they wrote no cell of one of its syllables)."""
         return hand_word([self.cell(writer, ch) for ch in word], self.size(writer), rng)
+
+    def can_write(self, writer: str, words: list[str]) -> list[str]:
+        """Those of `words` whose every syllable `writer` wrote."""
+        return [w for w in words if set(w) <= self.files[writer].keys()]
+
+    def rng(self, writer: str, *seed: int) -> np.random.Generator:
+        """A generator of its own for each writer (and seed)."""
+        return np.random.default_rng([*seed, zlib.crc32(writer.encode())])
 
 
 def read_words(path: str | Path = EVERYDAY) -> list[str]:
@@ -132,16 +140,17 @@ def write_images(writers: Writers, words: list[str], out: Path, per_writer: int,
     shutil.rmtree(tmp, ignore_errors=True)  # a leftover of an interrupted run
     rows = []
     for writer in sorted(writers.files):
-        rng = np.random.default_rng([seed, int(writer) if writer.isdigit() else len(writer)])
+        rng = writers.rng(writer, seed)
         (tmp / writer).mkdir(parents=True, exist_ok=True)
-        for k in rng.choice(len(words), min(per_writer, len(words)), replace=False):
-            image = writers.word(writer, words[k], rng)
+        own = writers.can_write(writer, words)
+        for k in rng.choice(len(own), min(per_writer, len(own)), replace=False):
+            image = writers.word(writer, own[k], rng)
             name = f"{writer}/{len(rows):05d}.png"
             ok, data = cv2.imencode(".png", image)
             if not ok:
                 raise OSError(f"cannot encode {name}")
             (tmp / name).write_bytes(data.tobytes())
-            rows.append((name, words[k], writer))
+            rows.append((name, own[k], writer))
     with open(tmp / "labels.tsv", "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh, delimiter="\t").writerows([("file", "label", "writer")] + rows)
     _replace_dir(tmp, out)

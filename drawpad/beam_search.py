@@ -5,8 +5,10 @@ The line's ink is a row of units (drawpad.segment); a span of units that could b
 character comes with the model's probabilities over the labels. A reading is a path of
 spans from the first unit to the last, one label each (of the span's TOP guesses), scored
 
-    sum over its characters of  log p(label | ink) + the span's cost (its geometry)
-    + WEIGHT * log( WORDS * P_word(line) + NGRAMS * P_ngrams(line) + RANDOM * V^-length ) / V^-length
+    sum over its characters of  log p(label | ink) + the span's cost (its geometry, less
+                                CHARACTER_BONUS)
+    + WEIGHT * log( (WORDS * P_word(line) + NGRAMS * P_ngrams(line) + RANDOM * V^-length)
+                    / V^-length )
 
 The prior (drawpad.language) is a mixture: the line is a word of the list, or a string
 the syllable n-grams make, or syllables drawn at random (V of them, each alike), and it is
@@ -55,6 +57,8 @@ class Span:
 
 @dataclass(frozen=True)
 class ReadCharacter:
+    """A character of a reading: its label, the model's probability of it, where it is."""
+
     label: str
     probability: float
     box: Box
@@ -135,7 +139,9 @@ def best_readings(spans: list[Span], labels: list[str], n: int = 5, prior: Prior
     unit 0 to the last unit; `prior`: the language prior, or None."""
     if n < 1:
         raise ValueError(f"n must be at least 1, not {n}")
-    last = max((s.end for s in spans), default=0)
+    if not spans:
+        raise ValueError("no spans: a line has at least one")
+    last = max(s.end for s in spans)
     starting = defaultdict(list)
     for span in spans:
         starting[span.start].append(span)

@@ -47,7 +47,9 @@ class LanguageModel:
             # a trigram's key: its context's place in context_keys, then its last symbol
             self.trigram_keys = (np.repeat(np.arange(n_contexts, dtype=np.uint64), arrays["context_size"])
                                  * np.uint64(len(self.unigram)) + arrays["trigram_next"])
-        except (KeyError, ValueError, TypeError) as e:
+        except KeyError as e:
+            raise DrawpadError(f"{source}: not a drawpad language model (it has no {e.args[0]})") from None
+        except (ValueError, TypeError) as e:
             raise DrawpadError(f"{source}: not a drawpad language model ({e})") from None
         self.symbols = ksx1001_syllables()
         self.n = len(self.symbols) + 1

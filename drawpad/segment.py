@@ -142,14 +142,15 @@ def group(boxes: list[Box], square: bool) -> list[list[int]]:
     return [sorted(found.members(span), key=lambda i: boxes[i].x0) for span in found.chosen]
 
 
-def joinable(extents: list[Box], size: float, gap: float = JOIN_GAP, most: float = MAX_WIDTH) -> list[tuple[int, int]]:
+def joinable(extents: list[Box], size: float, gap: float = JOIN_GAP,
+             widest: float = MAX_WIDTH) -> list[tuple[int, int]]:
     """Every span of units that could be one character: each unit, and neighbours across
-    gaps under gap x size making a character at most most x size wide."""
+    gaps under gap x size making a character at most widest x size wide."""
     spans = []
     for i in range(len(extents)):
         for j in range(i + 1, len(extents) + 1):
             width = extents[j - 1].x1 - extents[i].x0
-            if j > i + 1 and (width > most * size or extents[j - 1].x0 - extents[j - 2].x1 > gap * size):
+            if j > i + 1 and (width > widest * size or extents[j - 1].x0 - extents[j - 2].x1 > gap * size):
                 break  # joining further right only gets wider
             spans.append((i, j))
     return spans

@@ -47,7 +47,7 @@ def test_a_line_may_hold_several_words_and_labels_it_does_not_know():
 def test_a_file_that_is_not_a_language_model_is_one_clear_error(tmp_path):
     bad = tmp_path / "lm.npz"
     np.savez(bad, unigram=np.zeros(3))
-    with pytest.raises(DrawpadError, match=r"lm.npz: not a drawpad language model"):
+    with pytest.raises(DrawpadError, match=r"lm.npz: not a drawpad language model \(it has no meta\)$"):
         LanguageModel.load(bad)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DrawpadError, match=r"junk.npz: cannot read the language model"):
