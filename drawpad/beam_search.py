@@ -31,12 +31,12 @@ from drawpad.predictions import top_indices
 from drawpad.segment import Box, character_size, span_cost
 
 # Tuned on the real writers' words (benchmarks/language_weight.py, its results file):
-WEIGHT = 0.75  # of the language prior against the model's log-probabilities (1: Bayes' rule)
+WEIGHT = 1.0  # of the language prior against the model's log-probabilities (1: Bayes' rule)
 # The prior is a mixture: a line is a word of the list, or a string of the syllable n-grams,
 # or a string of syllables drawn at random (its share keeps ink that is no word as drawn).
 WORDS, NGRAMS, RANDOM = 0.2, 0.02, 0.78
-SPLIT_WEIGHT = 2.0  # of drawpad.segment's cost of a character's span
-CHARACTER_BONUS = 2.0  # log-odds each character of a split gains (the model alone favours fewer)
+SPLIT_WEIGHT = 3.0  # of drawpad.segment's cost of a character's span
+CHARACTER_BONUS = 4.0  # log-odds each character of a split gains (the model alone favours fewer)
 TOP = 20  # guesses per character the search considers
 BEAM = 16  # readings kept at each point of the line
 
