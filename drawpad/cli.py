@@ -6,10 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
-
+from drawpad import reading
 from drawpad.errors import DrawpadError, ImageError
+from drawpad.image_io import read_image
 from drawpad.labels import sidecar_labels
 from drawpad.model_files import models_dirs, resolve_model, shipped_dir
 from drawpad.conversion import print_notice
@@ -18,23 +17,6 @@ from drawpad.samples import default_dir as default_samples_dir
 
 DEFAULT_MODEL = "mnist"
 HANGUL_MODEL = "hangul"
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """An image file -> uint8 gray, dark ink on light paper (transparent = paper)."""
-    try:
-        data = np.fromfile(path, np.uint8)  # np.fromfile + imdecode: non-ASCII paths work
-    except OSError as e:
-        raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None:
-        raise ImageError(f"{path}: not an image file OpenCV can read")
-    if image.dtype != np.uint8:  # 16-bit PNG and the like
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
-    if image.ndim == 3 and image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255
-        image = (image[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
-    return image
 
 
 def loader(path: Path, **options):
@@ -55,7 +37,7 @@ def loader(path: Path, **options):
 def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> int:
     """Print one result per image, in order; an image that cannot be read or recognized
     gets an error line and the rest go on. Single characters are recognized as one
-    batch; with `line`, each image is read as a line of characters."""
+    batch; with `line`, each image is read as a line of characters (drawpad.reading)."""
     entries = []
     for name in files:
         try:
@@ -63,7 +45,7 @@ def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> 
         except ImageError as e:
             entries.append(e)
     images = [x for x in entries if not isinstance(x, ImageError)]
-    recognized = iter([read_line(rec, x, top) for x in images] if line
+    recognized = iter([read_line(rec, x) for x in images] if line
                       else rec.recognize_batch(images, top=top, errors="return"))
     failed = 0
     for name, entry in zip(files, entries):
@@ -73,7 +55,7 @@ def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> 
             print(f"error: {msg}", file=sys.stderr, flush=True)
             failed += 1
         elif line:
-            print_line(name, result, as_json)
+            print_line(name, result, top, as_json)
         elif as_json:
             print(json.dumps({"file": str(name), "predictions": as_dicts(result)}, ensure_ascii=False), flush=True)
         else:
@@ -81,13 +63,10 @@ def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> 
     return 1 if failed else 0
 
 
-def read_line(rec, image, top: int):
-    """[(piece, predictions)] per character of a line image (drawpad.reading), or the
-    ImageError that refused it."""
-    from drawpad.reading import read_line as read
-
+def read_line(rec, image):
+    """The characters of a line image (drawpad.reading), or the ImageError that refused it."""
     try:
-        return [(c.piece, c.guesses(top)) for c in read(rec, image).characters()]
+        return reading.read_line(rec, image).characters()
     except ImageError as e:
         return e
 
@@ -96,17 +75,18 @@ def as_dicts(preds) -> list[dict]:
     return [{"label": p.label, "probability": round(p.probability, 6)} for p in preds]
 
 
-def print_line(name, characters, as_json: bool) -> None:
-    reading = "".join(preds[0].label for _, preds in characters)
+def print_line(name, characters, top: int, as_json: bool) -> None:
+    """A line's reading and each character's guesses; with `as_json`, their boxes in the image's pixels."""
+    text = "".join(c.guesses(1)[0].label for c in characters)
     if as_json:
-        print(json.dumps({"file": str(name), "line": reading, "characters": [
-            {"box": [p.box.x0, p.box.y0, p.box.x1, p.box.y1], "predictions": as_dicts(preds)}
-            for p, preds in characters]},
+        print(json.dumps({"file": str(name), "line": text, "characters": [
+            {"box": [c.piece.box.x0, c.piece.box.y0, c.piece.box.x1, c.piece.box.y1],
+             "predictions": as_dicts(c.guesses(top))} for c in characters]},
             ensure_ascii=False), flush=True)
         return
-    print(f"{name}: line: {reading}", flush=True)
-    for _, preds in characters:
-        print(f"{name}: prediction: {format_line(preds)}", flush=True)
+    print(f"{name}: line: {text}", flush=True)
+    for c in characters:
+        print(f"{name}: prediction: {format_line(c.guesses(top))}", flush=True)
 
 
 def list_models(folders: Path | list[Path] | None = None) -> int:

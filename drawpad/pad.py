@@ -1,5 +1,6 @@
-"""The pad window. `Pad` is the state, keys and drawing of the screen, testable
-without a display; `run_pad` is the thin OpenCV loop around it."""
+"""The pad window: drawing and key mapping over a pad session (drawpad.session).
+`Pad` maps mouse and keys to the session, prints its events and draws its state,
+testable without a display; `run_pad` is the thin OpenCV loop around it."""
 from __future__ import annotations
 
 import ctypes
@@ -7,26 +8,19 @@ import os
 import sys
 import textwrap
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import cv2
 import numpy as np
 
-from drawpad.canvas import Canvas
 from drawpad.conversion import print_notice
-from drawpad.errors import DrawpadError, ImageError
-from drawpad.preprocess import warm_up
 from drawpad.predictions import format_line
-from drawpad.samples import SampleStore
-from drawpad.reading import read_strokes
-from drawpad.segment import Piece
+from drawpad.preprocess import warm_up
+from drawpad.session import CANVAS_H, CANVAS_W, Character, Event, Session
 from drawpad.text import draw_text, korean_font_path
 
 TITLE = "drawpad"
-# Wide enough for a line of characters, low enough for a laptop screen with the panel beside it.
-CANVAS_W, CANVAS_H = 960, 400
 PANEL = 320
 HINT_H = 30
 TEXT_H = 44
@@ -39,56 +33,63 @@ BG, FG, DIM, ACCENT = (40, 40, 40), (240, 240, 240), (150, 150, 150), (90, 180, 
 BOX = (60, 150, 230)  # a character's box on the canvas, as the line was split
 
 
-@dataclass
-class Character:
-    """One character of the pad's last reading: its piece of the line, its guesses (best
-    first, as many as have been shown), and the label the user picked or confirmed."""
-
-    piece: Piece
-    guesses: list
-    chosen: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.chosen or self.guesses[0].label
+def hello(rec) -> str:
+    if not all(label.isascii() for label in rec.labels) and korean_font_path() is None:
+        return "no Korean font: labels as U+XXXX"
+    return "draw a digit, then press SPACE" if len(rec.labels) <= 10 else "draw a syllable, then press SPACE"
 
 
 class Pad:
-    """`recognizer` None: the model is still loading, and the screen says so (only
-    `render` and `loaded` then). `other` loads the model M switches to (on first use,
-    so start-up stays fast). `top` None shows 3 guesses for digits, 5 for bigger label
-    sets such as Hangul. Confirmed and corrected drawings are kept under `samples`
-    (drawpad.samples; None keeps nothing)."""
+    """The window over a Session. `recognizer` None: the model is still loading, and the
+    screen says so (only `render` and `loaded` then). The other arguments are the
+    session's. What the session does is printed on `out`: each reading (one character
+    prints `prediction: ...`, several `line: ...` and then one such line each), the
+    text, each sample kept, each model switched to; errors go to stderr."""
 
     def __init__(self, recognizer=None, top: int | None = None, out=sys.stdout,
                  other: Callable[[], object] | None = None, samples: Path | None = None):
-        self.rec = recognizer
-        self.fixed_top = top
+        self.session = Session(top=top, samples=samples, other=other, width=CANVAS_W, height=CANVAS_H,
+                               hello=hello)
+        self.session.listen(self._show)
         self.out = out
-        self.other = other
-        self.samples = samples
-        self.canvas = Canvas(CANVAS_W, CANVAS_H)
-        self.live = False
-        self.line: list[Character] = []  # the last reading, left to right
         self.page = 0  # which guesses of the character under the mouse are shown (TAB)
         self.mouse_x = 0
-        self.text = ""  # composed with ENTER and BACKSPACE
-        self.message = self._hello() if recognizer else ""
         self.dirty = True  # the screen needs drawing again (run_pad draws only then)
-
-    @property
-    def top(self) -> int:
-        return self.fixed_top or (self.rec.default_top if self.rec else 3)
+        if recognizer is not None:
+            self.loaded(recognizer)
 
     def loaded(self, recognizer) -> None:
-        self.rec = recognizer
-        self.message, self.dirty = self._hello(), True
+        self.session.loaded(recognizer)
 
-    def _hello(self) -> str:
-        if not all(label.isascii() for label in self.rec.labels) and korean_font_path() is None:
-            return "no Korean font: labels as U+XXXX"
-        return "draw a digit, then press SPACE" if len(self.rec.labels) <= 10 else \
-            "draw a syllable, then press SPACE"
+    def _show(self, event: Event) -> None:
+        self.dirty = True
+        if event.kind == "reading":
+            self.page = 0
+            chars = self.line
+            if not chars:
+                print(event.text, file=self.out, flush=True)
+            if len(chars) > 1:
+                print(f"line: {event.text}", file=self.out, flush=True)
+            for char in chars:
+                print(f"prediction: {format_line(char.guesses(self.top))}", file=self.out, flush=True)
+        elif event.kind in ("text", "sample", "model"):
+            print(f"{event.kind}: {event.text}", file=self.out, flush=True)
+        elif event.kind == "error":
+            print(f"error: {event.text}", file=sys.stderr, flush=True)
+
+    # the session's state, as the screen and the tests see it
+    rec = property(lambda self: self.session.rec, lambda self, rec: self.session.use_model(rec))
+    samples = property(lambda self: self.session.samples, lambda self, folder: self.session.keep_samples_in(folder))
+    other = property(lambda self: self.session.other, lambda self, other: setattr(self.session, "other", other))
+    canvas = property(lambda self: self.session.canvas)
+    line = property(lambda self: self.session.characters)
+    text = property(lambda self: self.session.text)
+    message = property(lambda self: self.session.message)
+    live = property(lambda self: self.session.live)
+    top = property(lambda self: self.session.top)
+
+    def reading(self) -> str:
+        return self.session.reading
 
     # -- input -------------------------------------------------------------
     @property
@@ -98,8 +99,7 @@ class Pad:
 
     def shown(self, char: Character) -> list:
         """The guesses of `char` on screen: its page of them if it has the focus, else its best."""
-        start = self.page * self.top if char is self.focus else 0
-        return char.guesses[start:start + self.top]
+        return char.guesses(self.top, self.page * self.top if char is self.focus else 0)
 
     @property
     def focus(self) -> Character | None:
@@ -109,23 +109,17 @@ class Pad:
         return min(self.line, key=lambda c: 0 if c.piece.box.x0 <= self.mouse_x < c.piece.box.x1
                    else min(abs(self.mouse_x - c.piece.box.x0), abs(self.mouse_x - c.piece.box.x1)))
 
-    @property
-    def store(self) -> SampleStore | None:
-        if self.samples is None or self.rec is None:
-            return None
-        return SampleStore(self.samples, self.rec.card.get("name") or Path(self.rec.source).stem)
-
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
-        x, y = min(max(x, 0), CANVAS_W - 1), min(max(y, 0), CANVAS_H - 1)
+        x = min(max(x, 0), CANVAS_W - 1)
         before, self.mouse_x = self.focus, x
         if self.focus is not before:
             self.page, self.dirty = 0, True  # the focus moved to another character
         if event == cv2.EVENT_LBUTTONDOWN:
-            self.canvas.begin(x, y)
+            self.session.begin_stroke(x, y)
         elif event == cv2.EVENT_MOUSEMOVE and flags & cv2.EVENT_FLAG_LBUTTON:
-            self.canvas.extend(x, y)
-        elif event == cv2.EVENT_LBUTTONUP and self.canvas.end() and self.live:
-            self.recognize()
+            self.session.extend_stroke(x, y)
+        elif event == cv2.EVENT_LBUTTONUP:
+            self.session.end_stroke()
         else:
             return  # hovering changes nothing on screen
         self.dirty = True
@@ -133,134 +127,54 @@ class Pad:
     def on_key(self, key: int) -> bool:
         """Handle one key; False means quit."""
         self.dirty = True
+        session = self.session
         if key in (ord("q"), ord("Q"), 27):
             return False
         if key == ord(" "):
-            self.recognize()
+            session.recognize()
         elif key in (ord("c"), ord("C")):
-            self.canvas.clear()
-            self.line, self.message = [], "cleared"
+            session.clear()
         elif key in (ord("z"), ord("Z")):
-            self.canvas.undo()
-            self.line = []
-            self.message = "undone" if not self.live or self.canvas.is_empty else self.message
-            if self.live and not self.canvas.is_empty:
-                self.recognize()
+            session.undo()
         elif key in (ord("l"), ord("L")):
-            self.live = not self.live
-            self.message = f"live mode {'on' if self.live else 'off'}"
+            session.set_live(not session.live)
         elif key in (ord("m"), ord("M")):
-            self.switch_model()
+            session.switch_model()
         elif key in PICKS:
             self.pick(PICKS[key])
         elif key == TAB:
             self.more_guesses()
         elif key in ENTER:
-            self.add_guess()
-        elif key in BACKSPACE and self.text:
-            self.text = self.text[:-1]
-            self.print_text()
+            session.add_reading()
+        elif key in BACKSPACE:
+            session.backspace()
         return True
 
     def print_text(self) -> None:
-        # every change, not only the last text on exit: a terminal keeps what was composed
         print(f"text: {self.text}", file=self.out, flush=True)
-
-    def switch_model(self) -> None:
-        if self.other is None:
-            self.message = "no other model to switch to"
-            return
-        previous = self.rec
-        try:
-            self.rec = self.other()
-        except DrawpadError as e:
-            self.message = str(e)[:60]
-            print(f"error: {e}", file=sys.stderr, flush=True)
-            return
-        self.other = lambda: previous  # M again switches back, without reloading
-        self.line, self.message = [], self._hello()
-        print(f"model: {self.rec.source} ({len(self.rec.labels)} labels)", file=self.out, flush=True)
-        if not self.canvas.is_empty:
-            self.recognize()
-
-    def reading(self) -> str:
-        return "".join(c.label for c in self.line)
 
     def more_guesses(self) -> None:
         """TAB: the next page of guesses for the character under the mouse (then the first again)."""
         char = self.focus
         if char is None:
-            self.message = "draw something first"
+            self.session.say("draw something first")
             return
         self.page = self.page + 1 if (self.page + 1) * self.top < len(self.rec.labels) else 0
-        self._guesses_for(char, (self.page + 1) * self.top)
         first = self.page * self.top + 1
-        self.message = f"guesses {first}-{first + len(self.shown(char)) - 1}: 1-5 picks one"
-
-    def _guesses_for(self, char: Character, n: int) -> None:
-        if len(char.guesses) < n:
-            char.guesses = self.rec.recognize(char.piece.image, top=min(n, len(self.rec.labels)))
+        self.session.say(f"guesses {first}-{first + len(self.shown(char)) - 1}: 1-5 picks one")
 
     def pick(self, n: int) -> None:
         """Keys 1-5: the character under the mouse is the n-th guess shown; kept as a sample."""
         char = self.focus
         if char is None:
-            self.message = "draw something first"
+            self.session.say("draw something first")
             return
-        shown = self.shown(char)
-        if n > len(shown):
-            self.message = f"only {len(shown)} guesses are shown"
+        shown = len(self.shown(char))
+        if n > shown:
+            self.session.say(f"only {shown} guesses are shown")
             return
-        char.chosen = shown[n - 1].label
-        self.page = 0
-        self.keep(char)
-
-    def keep(self, char: Character) -> None:
-        """Save a confirmed or corrected character as a sample of its label."""
-        store = self.store
-        if store is None:
-            self.message = f"it is {char.label}"
-            return
-        path = store.save(char.label, char.piece.image, char.piece.strokes, self.canvas.pen)
-        n = store.count()
-        self.message = f"kept {char.label}: {n} sample{'s' * (n != 1)} of {store.folder.name}"
-        print(f"sample: {char.label} {path}", file=self.out, flush=True)
-
-    def add_guess(self) -> None:
-        """Append the line's reading to the text (each character confirmed as it reads, and
-        kept as a sample unless already picked) and start afresh on a clean canvas."""
-        if not self.line:
-            self.recognize()
-        if self.line:
-            for char in self.line:
-                if char.chosen is None:
-                    char.chosen = char.label
-                    self.keep(char)
-            added = self.reading()
-            self.text += added
-            self.canvas.clear()
-            self.line, self.message = [], f"added {added}"
-            self.print_text()
-
-    def recognize(self) -> None:
-        """Read the canvas as a line, split by its strokes (drawpad.segment); one character
-        prints `prediction: ...`, several `line: ...` and then one such line each."""
-        if self.canvas.is_empty:
-            self.line, self.message = [], "draw something first"
-        else:
-            try:
-                line = read_strokes(self.rec, self.canvas.strokes, self.canvas.pen, (CANVAS_W, CANVAS_H))
-                self.line = [Character(c.piece, c.guesses(self.top)) for c in line.characters()]
-                self.page, self.message = 0, ""
-            except ImageError as e:
-                self.line, self.message = [], str(e)
-        if not self.line:
-            print(self.message, file=self.out, flush=True)
-            return
-        if len(self.line) > 1:
-            print(f"line: {self.reading()}", file=self.out, flush=True)
-        for char in self.line:
-            print(f"prediction: {format_line(char.guesses)}", file=self.out, flush=True)
+        rank, self.page = self.page * self.top + n - 1, 0
+        self.session.pick(self.line.index(char), rank)
 
     # -- screen ------------------------------------------------------------
     def render(self) -> np.ndarray:
@@ -273,8 +187,8 @@ class Pad:
         panel = np.full((CANVAS_H, PANEL, 3), BG, np.uint8)
         y = 40
         header = "loading the model..." if self.rec is None else f"top {self.top}"
-        if self.store is not None:
-            header += f", {self.store.count()} kept"
+        if self.session.sample_count is not None:
+            header += f", {self.session.sample_count} kept"
         cv2.putText(panel, header + ("  (live)" if self.live else ""), (16, y),
                     FONT, 0.7, DIM, 1, cv2.LINE_AA)
         if len(self.line) > 1:
@@ -359,7 +273,7 @@ def run_pad(load: Callable[[], object], top: int | None = None, other=None, samp
 
         def show(message: str) -> None:  # what loading is doing (a first conversion), on screen too
             print_notice(message)
-            pad.message = message
+            pad.session.say(message)
             cv2.imshow(TITLE, pad.render())
             cv2.waitKey(1)
 

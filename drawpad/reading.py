@@ -80,8 +80,8 @@ def read(rec, segmentation: Segmentation, alternatives: bool = False,
     everything = (0, len(split.units))
     pieces = [Piece(p.box, whole(), p.strokes) if whole is not None and span == everything else p
               for p, span in ((segmentation.piece(span), span) for span in spans)]
-    read_ = dict(zip(spans, read_pieces(rec, pieces, spans)))
-    return LineReading([read_[span] for span in split.chosen], split, read_ if alternatives else {})
+    done = dict(zip(spans, read_pieces(rec, pieces, spans)))
+    return LineReading([done[span] for span in split.chosen], split, done if alternatives else {})
 
 
 def read_line(rec, image: np.ndarray, alternatives: bool = False) -> LineReading:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drawpad import reading
 from drawpad.beam_search import Reading, line_readings, prior_for
 from drawpad.conversion import Notice, open_engine, print_notice
 from drawpad.engine import are_probabilities, as_probabilities, feed, square_side
@@ -13,7 +14,6 @@ from drawpad.errors import ImageError, ModelError
 from drawpad.labels import DIGIT_LABELS, default_labels, read_labels, sidecar_labels
 from drawpad.predictions import Prediction, ranked
 from drawpad.preprocess import DIGITS_SPEC, HANGUL_SPEC, Preprocessing, preprocess
-from drawpad.reading import read_line
 
 
 def _default_spec(size: int, labels: list[str], ink: str) -> Preprocessing:
@@ -120,8 +120,7 @@ class Recognizer:
         character, each recognized as `recognize` would recognize it alone (split and read
         by drawpad.reading). A piece the preprocessing refuses (a smudge: a dot, a blob) is
         no character and is left out. ImageError if there is nothing to recognize."""
-        characters = read_line(self, image).characters()
-        return [c.guesses(top) for c in characters]
+        return [c.guesses(top) for c in reading.read_line(self, image).characters()]
 
     def read_line(self, image: np.ndarray, n: int = 5, language: str | None = "ko") -> list[Reading]:
         """A line of characters written left to right -> its n best readings, best first
@@ -130,7 +129,7 @@ class Recognizer:
         be split, and for a Hangul model the Korean language model (language "ko"; None:
         the model's probabilities alone). ImageError if there is nothing to recognize."""
         prior = prior_for(language, self.square_script)
-        return line_readings(read_line(self, image, alternatives=self.square_script), self.labels,
+        return line_readings(reading.read_line(self, image, alternatives=self.square_script), self.labels,
                              self.square_script, n, prior)
 
     @property

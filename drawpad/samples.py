@@ -38,9 +38,11 @@ def label_folder(label: str) -> str:
 
 def model_key(card: dict, source: str | Path) -> str:
     """The name a model's samples are kept under: its base model's (train.personalize records
-    it in the card as `base_model`), so a personal model adds to the samples it was made
-    from; else the card's name, else the file's name."""
-    return card.get("base_model") or card.get("name") or Path(source).stem
+    it in the card as `base_model`; a personal model made before that, the file it was made
+    from), so a personal model adds to the samples it was made from; else the card's name,
+    else the file's name."""
+    base = card.get("base_model") or (card.get("personalized_from") and Path(card["personalized_from"]).stem)
+    return base or card.get("name") or Path(source).stem
 
 
 class SampleStore:

@@ -98,11 +98,12 @@ class Session:
     (`loaded` gives it). `top` None: 3 guesses for digits, 5 for bigger label sets.
     `samples`: the folder kept drawings go to (drawpad.samples; None keeps nothing).
     `other` loads the model switch_model switches to (on first use, so start-up stays
-    fast). The canvas is `width` x `height` with a pen `pen` pixels wide."""
+    fast). The canvas is `width` x `height` with a pen `pen` pixels wide. `hello(recognizer)`:
+    what the screen says when a model is ready (a front end names its own keys there)."""
 
     def __init__(self, recognizer=None, *, top: int | None = None, samples: str | Path | None = None,
                  other: Callable[[], object] | None = None, width: int = CANVAS_W, height: int = CANVAS_H,
-                 pen: int = PEN):
+                 pen: int = PEN, hello: Callable[[object], str] | None = None):
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Event], None]] = []
         self.canvas = Canvas(width, height, pen)
@@ -117,6 +118,7 @@ class Session:
         self.rec = None
         self.store: SampleStore | None = None
         self._samples = Path(samples) if samples is not None else None
+        self.hello = hello or (lambda rec: "draw a digit" if len(rec.labels) <= 10 else "draw a syllable")
         if recognizer is not None:
             self.loaded(recognizer)
 
@@ -156,7 +158,7 @@ class Session:
     def loaded(self, recognizer) -> None:
         """The first model has loaded (a front end is up while it loads)."""
         self.rec = recognizer
-        self.say("draw a digit" if len(recognizer.labels) <= 10 else "draw a syllable")
+        self.say(self.hello(recognizer))
         self._open_store()
 
     @_locked
@@ -167,6 +169,7 @@ class Session:
         self._forget()
         self._emit("model", f"{recognizer.source} ({len(recognizer.labels)} labels)",
                    {"source": str(recognizer.source), "labels": len(recognizer.labels)})
+        self.say(self.hello(recognizer))
         self._open_store()
         if not self.canvas.is_empty:
             self.recognize()

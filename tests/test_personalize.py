@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from drawpad.canvas import draw_strokes
-from drawpad.samples import SampleStore
+from drawpad.samples import SampleStore, model_key
 from tests.conftest import DIGIT_MODEL, MNIST_500, STROKES_200, need
 
 
@@ -34,6 +34,7 @@ def test_personal_model_reads_the_corrected_drawings_and_has_its_card(tmp_path, 
                "--strokes", STROKES_200, "--replay", 400, "--epochs", 3) == 0
     card = read_card(out)
     assert card["personal_samples"] == {"3": 6} and card["name"] == "mine"
+    assert card["base_model"] == "mnist" and model_key(card, out) == "mnist"  # the pad adds to the same samples
     assert card["command"].startswith("python -m train.personalize") and "commit" in card
     assert len(card["base_sha256"]) == 64 and card["labels"] == [str(d) for d in range(10)]
     others = [zigzag(rng, scale=rng.uniform(0.5, 1.3), left=int(rng.integers(20, 120)),

@@ -117,3 +117,99 @@ def test_in_a_line_the_pick_applies_to_the_character_under_the_mouse(pad):
     pad.on_key(ord("2"))
     assert pad.line[1].chosen == second and pad.line[0].chosen is None
     assert kept(pad) == [second]
+
+
+def test_one_sample_per_drawing_replaced_by_a_new_pick(pad):
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    first, second = pad.predictions[0].label, pad.predictions[1].label
+    pad.on_key(ord("1"))
+    pad.on_key(ord("2"))  # no: it was the second guess
+    assert kept(pad) == [second]
+    pad.on_key(ord("2"))  # the same pick again keeps it once
+    assert kept(pad) == [second] and pad.message == f"kept {second}: 1 sample of m"
+    pad.on_key(13)
+    assert kept(pad) == [second] and pad.text == second
+    assert first != second
+
+
+def test_enter_on_a_reading_never_shown_keeps_no_sample(pad):
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(13)  # read and added at once: no one saw the guess to confirm it
+    assert len(pad.text) == 1 and kept(pad) == []
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    drag(pad, [(150, 200), (250, 200)])  # drawn on after the reading: that reading is not this drawing's
+    pad.on_key(13)
+    assert len(pad.text) == 2 and kept(pad) == []
+
+
+@pytest.fixture
+def labelled_pad(tmp_path):
+    from drawpad import Recognizer
+    from drawpad.pad import Pad
+    labels = tmp_path / "m.labels.txt"
+    labels.write_text("\n".join(f"{n}/{n}" for n in range(10)), encoding="utf-8")  # such as 7/seven: no folder
+    rec = Recognizer.from_file(save_tiny_model(tmp_path / "m.h5"), labels=labels, notice=lambda m: None)
+    return Pad(rec, out=io.StringIO(), samples=tmp_path / "samples")
+
+
+def test_a_label_that_cannot_be_a_folder_is_said_on_screen_and_the_pad_goes_on(labelled_pad):
+    pad = labelled_pad
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    label = pad.predictions[0].label
+    assert pad.on_key(ord("1")) is True
+    assert pad.message.startswith(f"cannot keep {label}") and "folder name" in pad.message
+    pad.render()
+    assert pad.on_key(13) is True and pad.text == label
+
+
+def test_a_samples_folder_that_cannot_be_written_is_said_on_screen(pad, tmp_path):
+    (tmp_path / "samples").write_text("a file where the folder should be")  # as a read-only folder: OSError
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    assert pad.on_key(ord("1")) is True
+    assert pad.message.startswith(f"cannot keep {pad.line[0].label}")
+    pad.render()
+    assert pad.on_key(13) is True and len(pad.text) == 1
+
+
+def test_a_model_named_with_a_slash_is_drawn_and_says_no_samples(tmp_path):
+    from drawpad import Recognizer
+    from drawpad.model_card import write_card
+    from drawpad.pad import Pad
+    path = save_tiny_model(tmp_path / "m.h5")
+    write_card(path, {"name": "digits/v2: mine"})
+    pad = Pad(Recognizer.from_file(path, notice=lambda m: None), out=io.StringIO(), samples=tmp_path / "s")
+    pad.render()
+    assert "digits/v2: mine" in pad.message
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    assert pad.on_key(ord("1")) is True and pad.line[0].chosen is not None
+    pad.render()
+    assert not (tmp_path / "s").exists()
+
+
+def test_the_samples_are_counted_once_not_on_every_redraw(pad, monkeypatch):
+    from pathlib import Path
+    for label in "0123":
+        pad_store = SampleStore(pad.samples, "m")
+        pad_store.save(label, DRAWING)
+    listed = []
+    real = Path.glob
+
+    def glob(self, pattern):
+        listed.append(pattern)
+        return real(self, pattern)
+    monkeypatch.setattr(Path, "glob", glob)
+    for x in range(100, 140, 4):  # a stroke drawn: a redraw on each mouse move
+        pad.on_mouse(cv2.EVENT_MOUSEMOVE, x, 100, cv2.EVENT_FLAG_LBUTTON)
+        frame = pad.render()
+    assert len(listed) <= 1
+    drag(pad, [(200, 60), (200, 340)])
+    pad.on_key(ord(" "))
+    pad.on_key(ord("1"))
+    pad.render()
+    assert pad.message.endswith("5 samples of m") and len(listed) <= 1
+    assert frame is not None

@@ -139,3 +139,22 @@ def test_image_line_on_a_multi_character_and_a_one_character_file(pen_digits, tm
     lines = run.stdout.splitlines()
     assert lines[0] == f"{tmp_path / 'three.png'}: line: {three['line']}"
     assert len(lines) == 4 and all(": prediction: " in line for line in lines[1:])
+
+
+def test_boxes_of_a_large_image_are_in_its_own_pixels(tmp_path, capsys):
+    # The ink is found in a copy shrunk to 1600 px; the boxes must not be that copy's.
+    from drawpad.cli import main
+    from tests.conftest import save_tiny_model
+    image = np.full((1200, 3200), PAPER, np.uint8)
+    draw_strokes(image, [[(700, 200), (700, 1000)], [(2700, 200), (2700, 1000)]], 40)
+    pieces = split_image(image, square=False)
+    assert len(pieces) == 2
+    for piece, x in zip(pieces, (700, 2700)):
+        assert abs(piece.box.x0 - (x - 20)) <= 3 and abs(piece.box.x1 - (x + 20)) <= 3, piece.box
+        assert abs(piece.box.y0 - 180) <= 3 and abs(piece.box.y1 - 1020) <= 3, piece.box
+    import cv2
+    cv2.imwrite(str(tmp_path / "big.png"), image)
+    assert main(["--model", str(save_tiny_model(tmp_path / "m.h5")), "--image", str(tmp_path / "big.png"),
+                 "--line", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert [c["box"] for c in row["characters"]] == [[p.box.x0, p.box.y0, p.box.x1, p.box.y1] for p in pieces]

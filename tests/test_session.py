@@ -91,7 +91,59 @@ def test_switch_model_and_back_without_reloading(session, tmp_path):
     digits = session.rec
     session.add_stroke(ONE)
     assert session.switch_model() and session.rec is hangul and session.top == 5
-    assert kinds(session)[-2:] == ["model", "reading"]  # what is drawn is read again
+    assert kinds(session)[-3:] == ["model", "message", "reading"]  # what is drawn is read again
     assert session.reading in "가나다라마바사아자차카타파하"
     assert session.switch_model() and session.rec is digits
     assert session.switch_model() and loads == [1]
+
+
+def test_a_personal_model_swapped_in_adds_to_its_base_models_samples(session, tmp_path):
+    from drawpad import Recognizer
+    from drawpad.model_card import write_card
+    session.add_stroke(ONE)
+    session.recognize()
+    session.pick(0, 0)
+    base_folder = session.store.folder
+    mine = save_tiny_model(tmp_path / "m-mine.h5")
+    write_card(mine, {"name": "m-mine", "base_model": "m", "personalized_from": str(tmp_path / "m.h5")})
+    session.use_model(Recognizer.from_file(mine, notice=lambda m: None))
+    assert session.store.folder == base_folder and session.sample_count == 1
+    session.recognize()
+    session.pick(0, 1)
+    assert session.sample_count == 2 and len(list(base_folder.glob("*/*.png"))) == 2
+
+
+def test_a_new_pick_replaces_the_drawings_sample_and_says_so(session):
+    session.add_stroke(ONE)
+    session.recognize()
+    assert session.pick(0, 0) and session.pick(0, 2) and session.pick(0, 2)
+    samples = [e for e in session.events if e.kind == "sample"]
+    assert len(samples) == 2 and samples[1].data["replaced"] == samples[0].data["path"]
+    assert session.sample_count == 1 and [p.parent.name for p in session.store.folder.glob("*/*.png")] == \
+        [session.guesses(0)[2].label]
+    assert not session.pick(0, 10) and not session.pick(3, 0)  # no such guess, no such character
+
+
+def test_a_failed_save_is_an_error_event_and_the_session_goes_on(session, tmp_path):
+    (tmp_path / "samples").write_text("not a folder")
+    session.add_stroke(ONE)
+    session.recognize()
+    session.pick(0, 1)
+    label = session.characters[0].label
+    [error] = [e for e in session.events if e.kind == "error"]
+    assert error.text.startswith(f"cannot keep {label}: ") and session.message == error.text
+    assert session.add_reading() == label and session.text == label
+
+
+def test_learning_status_is_an_event_and_in_the_state(session):
+    session.show_learning("learning your hand: 20 new samples")
+    assert session.events[-1].kind == "learning" and session.state()["learning"].startswith("learning")
+    session.show_learning("")
+    assert session.state()["learning"] == ""
+
+
+def test_while_the_model_loads_the_session_says_so(tmp_path):
+    s = Session(samples=tmp_path)
+    s.add_stroke(ONE)
+    assert s.recognize() is None and s.message == "the model is still loading"
+    assert s.state()["model"] is None and s.state()["samples"] is None

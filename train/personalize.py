@@ -29,6 +29,7 @@ import numpy as np
 from drawpad.conversion import file_digest
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import DIGIT_LABELS
+from drawpad.samples import model_key
 from train.common import provenance, save_model
 from train.interrupt import interruptible
 
@@ -54,7 +55,7 @@ def sample_inputs(rec, found: list[tuple[str, Path]], copies: int, rng: np.rando
     strokes were kept, `copies` replays of them. DrawpadError naming any drawing that
     cannot be read or recognized."""
     from data_tools.strokes import distorted, replay
-    from drawpad.cli import read_image
+    from drawpad.image_io import read_image
 
     images, labels, bad = [], [], []
     index = {label: i for i, label in enumerate(rec.labels)}
@@ -174,6 +175,7 @@ def main(argv=None) -> int:
     print(f"{held} held-back base-data images: {before:.2%} read right before, {after:.2%} after", flush=True)
     card = {**{k: v for k, v in rec.card.items() if k not in ("command", "commit", "created", "keras_version")},
             **made_by, "name": Path(args.out).stem, "personalized_from": str(path), "base_sha256": file_digest(path),
+            "base_model": model_key(rec.card, path),  # the pad keeps adding to the samples it was made from
             "personal_samples": dict(sorted(counts.items())), "base_replays": len(x_base), "trained_layers": learning,
             "base_check": {"images": held, "before": round(before, 5), "after": round(after, 5)},
             "personalize_seconds": round(time.perf_counter() - start)}
