@@ -1,6 +1,7 @@
 """Lines of characters: is the ink split into the right characters, and read as well as alone?
 
     python benchmarks/lines.py [--digits models/mnist.h5] [--hangul models/hangul.h5] [-n 300]
+        [--hand ../shared/data/hangul-hand] [--left-out DIR]
 
 1. Numbers of 3-7 digits made of real pen strokes of pendigits writers 16-30 (the
    writers a `--stroke-writers 15` model never saw), one size per number (each
@@ -13,7 +14,16 @@
 For each: the share of lines split into the right number of characters, the
 per-character accuracy against the same characters recognized alone (on their own
 canvas), whole-string accuracy, and the time a character takes (line) against
-recognizing it alone. Writes benchmarks/results/lines.json.
+recognizing it alone.
+3. Real writers' lines (--hand, data_tools.hand_words): n/3 everyday words
+   (benchmarks/everyday_words.txt) and n/3 strings of 2-4 random syllables of each writer
+   of ../shared/data/hangul-hand, made of their own syllable cells side by side, each
+   writer read by a model that never saw them (without-<writer>.h5 of --left-out; else
+   --hangul, whose card must not list them: the shipped model learned from fonts only). Each line is read as recognize_line reads it
+   (each character's top guess), and by read_line without and with the language model:
+   whole lines right, the right number of characters, characters right; and what
+   read_line costs on top of recognize_line, a character (p50 over the lines).
+Writes benchmarks/results/lines.json.
 """
 from __future__ import annotations
 
@@ -72,16 +82,15 @@ def word_image(font: str, word: str, rng: np.random.Generator) -> np.ndarray:
 
 def score(truths: list[str], lines: list[list[str]], alone: list[list[str]], seconds: float,
           alone_seconds: float) -> dict:
+    from hand_lines import accuracy
+
     n_chars = sum(len(t) for t in truths)
-    right_count = [len(line) == len(t) for line, t in zip(lines, truths)]
-    # per character: counted where the count is right (a wrong split has no character to compare)
-    line_right = sum(a == b for line, t, ok in zip(lines, truths, right_count) if ok for a, b in zip(line, t))
+    read = accuracy(truths, lines)
     alone_right = sum(a == b for guesses, t in zip(alone, truths) for a, b in zip(guesses, t))
-    return {"lines": len(truths), "characters": n_chars,
-            "right_count": round(float(np.mean(right_count)), 4),
-            "per_character_line": round(line_right / n_chars, 4),
+    return {"lines": len(truths), "characters": n_chars, "right_count": read["right_count"],
+            "per_character_line": read["per_character"],
             "per_character_alone": round(alone_right / n_chars, 4),
-            "whole_string": round(float(np.mean([line == list(t) for line, t in zip(lines, truths)])), 4),
+            "whole_string": read["whole_string"],
             "ms_per_character_line": round(seconds / n_chars * 1e3, 3),
             "ms_per_character_alone": round(alone_seconds / n_chars * 1e3, 3),
             "ms_per_character_added": round((seconds - alone_seconds) / n_chars * 1e3, 3)}
@@ -106,6 +115,9 @@ def main() -> None:
     ap.add_argument("--hangul", default=str(ROOT / "models/hangul.h5"))
     ap.add_argument("-n", type=int, default=300, help="lines of each kind")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hand", default=str(DATA / "hangul-hand"), help="real writers (default %(default)s)")
+    ap.add_argument("--left-out", metavar="DIR",
+                    help="folder of without-<writer>.h5 models, one per writer (train.hangul_recipe's <work>/real)")
     args = ap.parse_args()
 
     import record
@@ -157,7 +169,48 @@ def main() -> None:
     figures["hangul_image"] = score(truths, lines, alone, line_s, alone_s)
     figures["hangul_fonts"] = [Path(f).name for f in fonts]
     report("Hangul words in held-out fonts, split from the image", figures["hangul_image"])
+    if Path(args.hand).is_dir():
+        figures.update(real_writers(args))
+    else:
+        print(f"note: {args.hand} is not here: real writers' lines not read (--hand DIR)")
     record.write("lines", figures)
+
+
+def real_writers(args) -> dict:
+    """Everyday words and random strings in the real writers' hands, read three ways."""
+    from hand_lines import accuracy, hand_lines, writer_models
+
+    from data_tools.hand_words import Writers
+
+    writers = Writers(args.hand)
+    models = writer_models(sorted(writers.files), args.hangul, args.left_out)
+    figures = {"hand_models": {w: Path(rec.source).name for w, rec in models.items()},
+               "hand_left_out": args.left_out is not None}
+    if not args.left_out:
+        print(f"note: the writers are read by {Path(args.hangul).name}, whose card lists none of them "
+              "(--left-out DIR: models that each never saw one writer)")
+    for kind in ("words", "random"):
+        lines = hand_lines(writers, kind, max(1, args.n // 3), args.seed)
+        truths = [text for _, text, _ in lines]
+        row = {}
+        ways = {"recognize_line": lambda rec, im: "".join(p[0].label for p in rec.recognize_line(im, top=1)),
+                "without_language": lambda rec, im: rec.read_line(im, n=1, language=None)[0].text,
+                "with_language": lambda rec, im: rec.read_line(im, n=1)[0].text}
+        seconds = {}
+        for way, read in ways.items():
+            texts, seconds[way] = [], []
+            for writer, _, image in lines:
+                t = time.perf_counter()
+                texts.append(read(models[writer], image))
+                seconds[way].append(time.perf_counter() - t)
+            row[way] = accuracy(truths, texts)
+            print(f"real writers' {kind}, {way.replace('_', ' ')}: {len(lines)} lines: "
+                  f"whole {row[way]['whole_string']:.2%} right, right count {row[way]['right_count']:.2%}, "
+                  f"per character {row[way]['per_character']:.2%}")
+        added = (np.array(seconds["with_language"]) - np.array(seconds["recognize_line"])) / [len(t) for t in truths]
+        row["read_line_ms_per_character_added_p50"] = round(float(np.median(added)) * 1e3, 3)
+        figures[f"hand_{kind}"] = row
+    return figures
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from drawpad import reading
+from drawpad.beam_search import Reading, line_readings, prior_for
 from drawpad.conversion import Notice, open_engine, print_notice
 from drawpad.engine import are_probabilities, as_probabilities, feed, square_side
 from drawpad.errors import ImageError, ModelError
@@ -120,6 +121,16 @@ class Recognizer:
         by drawpad.reading). A piece the preprocessing refuses (a smudge: a dot, a blob) is
         no character and is left out. ImageError if there is nothing to recognize."""
         return [c.guesses(top) for c in reading.read_line(self, image).characters()]
+
+    def read_line(self, image: np.ndarray, n: int = 5, language: str | None = "ko") -> list[Reading]:
+        """A line of characters written left to right -> its n best readings, best first
+        (drawpad.beam_search.Reading: .text, .score, .characters with their labels,
+        probabilities and boxes), weighing each character's guesses, the ways the line can
+        be split, and for a Hangul model the Korean language model (language "ko"; None:
+        the model's probabilities alone). ImageError if there is nothing to recognize."""
+        prior = prior_for(language, self.square_script)
+        return line_readings(reading.read_line(self, image, alternatives=self.square_script), self.labels,
+                             self.square_script, n, prior)
 
     @property
     def default_top(self) -> int:

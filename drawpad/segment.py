@@ -37,6 +37,11 @@ MAX_WIDTH = 1.25
 # ...and, among the splits with the fewest characters, the one whose characters are
 # nearest this width wins (a Hangul syllable is about square; 이 is narrower, 봐 wider).
 TYPICAL_WIDTH = 0.85
+# The other ways to split a square script that a reader of the whole line weighs
+# (drawpad.beam_search): joins across gaps up to ALTERNATIVE_GAP, up to ALTERNATIVE_WIDTH
+# wide. Real writers part a syllable's jamo further than fonts do (파 as ㅍ and ㅏ apart).
+ALTERNATIVE_GAP = 0.8
+ALTERNATIVE_WIDTH = 1.6
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,9 @@ class Split:
     `units`: indices of the pieces that always go together (steps 1 and 2), left to right.
     `chosen`: the split, as spans (start, end) of units, covering them all left to right.
     `spans`: every span that could be one character (each unit alone, and the joins a square
-    script allows: gaps under JOIN_GAP and at most MAX_WIDTH wide), the chosen ones among
-    them; where a split is uncertain, the alternatives a reader of the whole line weighs."""
+    script allows: gaps under JOIN_GAP and at most MAX_WIDTH wide, and for the alternatives
+    up to ALTERNATIVE_GAP and ALTERNATIVE_WIDTH), the chosen ones among them; where a split
+    is uncertain, the alternatives a reader of the whole line weighs."""
 
     units: list[list[int]]
     extents: list[Box]
@@ -124,8 +130,10 @@ def split(boxes: list[Box], square: bool) -> Split:
         k = lo
     units = [sorted(c, key=lambda i: boxes[i].x0) for c in chars]
     spans = joinable(extents, size)
-    chosen = join_square(extents, size, spans) if square else [(k, k + 1) for k in range(len(units))]
-    return Split(units, extents, chosen, spans)
+    if not square:
+        return Split(units, extents, [(k, k + 1) for k in range(len(units))], spans)
+    return Split(units, extents, join_square(extents, size, spans),
+                 joinable(extents, size, ALTERNATIVE_GAP, ALTERNATIVE_WIDTH))
 
 
 def group(boxes: list[Box], square: bool) -> list[list[int]]:
@@ -134,14 +142,15 @@ def group(boxes: list[Box], square: bool) -> list[list[int]]:
     return [sorted(found.members(span), key=lambda i: boxes[i].x0) for span in found.chosen]
 
 
-def joinable(extents: list[Box], size: float) -> list[tuple[int, int]]:
+def joinable(extents: list[Box], size: float, gap: float = JOIN_GAP,
+             widest: float = MAX_WIDTH) -> list[tuple[int, int]]:
     """Every span of units that could be one character: each unit, and neighbours across
-    gaps under JOIN_GAP x size making a character at most MAX_WIDTH x size wide."""
+    gaps under gap x size making a character at most widest x size wide."""
     spans = []
     for i in range(len(extents)):
         for j in range(i + 1, len(extents) + 1):
             width = extents[j - 1].x1 - extents[i].x0
-            if j > i + 1 and (width > MAX_WIDTH * size or extents[j - 1].x0 - extents[j - 2].x1 > JOIN_GAP * size):
+            if j > i + 1 and (width > widest * size or extents[j - 1].x0 - extents[j - 2].x1 > gap * size):
                 break  # joining further right only gets wider
             spans.append((i, j))
     return spans
@@ -155,16 +164,23 @@ def character_size(extents: list[Box]) -> float:
     return float(np.median(heights[heights >= 0.75 * heights.max()]))
 
 
+def span_cost(extents: list[Box], size: float, span: tuple[int, int]) -> float:
+    """Square scripts: what making the units of `span` one character costs: 1, plus how far
+    its width is from TYPICAL_WIDTH (so 이이 is [이][이], not [이ㅇ][ㅣ]), plus the gaps it
+    joins (the smaller joined, the better)."""
+    i, j = span
+    width = extents[j - 1].x1 - extents[i].x0
+    gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
+    return 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
+
+
 def join_square(extents: list[Box], size: float, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Square scripts: where to split, by dynamic programming over the joinable spans. Each
-    character costs 1, plus how far its width is from TYPICAL_WIDTH (so 이이 is [이][이], not
-    [이ㅇ][ㅣ]), plus the gaps it joins (the smaller joined, the better)."""
+    """Square scripts: where to split, by dynamic programming over the joinable spans: the
+    split whose characters cost least in all (span_cost)."""
     n = len(extents)
     best = [(0.0, 0)] + [(np.inf, 0)] * n  # best[j]: (cost of units[:j], where its last character starts)
     for i, j in sorted(spans, key=lambda s: (s[1], -s[0])):
-        width = extents[j - 1].x1 - extents[i].x0
-        gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
-        cost = best[i][0] + 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
+        cost = best[i][0] + span_cost(extents, size, (i, j))
         if cost < best[j][0]:
             best[j] = (cost, i)
     out, j = [], n

@@ -127,10 +127,11 @@ def test_pip_install_gives_a_drawpad_command_that_finds_the_shipped_models_from_
     where = run(python, "-c", "import drawpad.model_files as m; print(m.__file__); print(m.shipped_dir())")
     assert where.stdout.splitlines() == [str(package / "model_files.py"), str(package / "models")], where
     shipped = {p.name for p in (ROOT / "models").iterdir()
-               if p.suffix in (".h5", ".onnx") or p.name.endswith(".labels.txt")}
-    assert {"mnist.h5", "mnist.onnx", "hangul.h5", "hangul.onnx"} <= shipped
+               if p.suffix in (".h5", ".onnx") or p.name.endswith((".labels.txt", ".replay.npz"))}
+    assert {"mnist.h5", "mnist.onnx", "hangul.h5", "hangul.onnx", "hangul.replay.npz"} <= shipped
     assert {p.name for p in (package / "models").iterdir()} == shipped
     assert {p.name for p in (package / "web").iterdir()} == {"index.html", "pad.js", "pad.css"}  # drawpad serve's page
+    assert (package / "korean_lm.npz").is_file()  # drawpad.language's model, read from inside the package
 
     recognized = run(command, "--image", png.name, "--json")
     assert recognized.returncode == 0, recognized.stderr
