@@ -20,6 +20,10 @@ README = RESULTS.parents[1] / "README.md"
 START, END = "<!-- figures -->", "<!-- /figures -->"
 
 
+WEB_HTTP = "round trip: POST /recognize with strokes (HTTP, JSON, drawing, recognition)"
+WEB_PAGE = "round trip in the page: its fetch of the recognize action"
+
+
 def pct(x: float) -> str:
     return f"{x * 100:.2f}%"
 
@@ -197,9 +201,6 @@ ROWS = {
                                    "400x400 canvas: mean top-1 / top-5; the weakest font", held_out("onnx"),
          ">= 93% / >= 99.5%", lambda f: f["mean_onnx"]["top1"] >= 0.93 and f["mean_onnx"]["top5"] >= 0.995),
         ("hangul_accuracy-hangul", "the same glyphs, the model it replaced", held_out("previous"), "", None),
-        ("hangul_accuracy-hangul-plain", "the same data and training without the jamo heads (one 2,350-way output): "
-                                         "the same fonts; real 가",
-         lambda f: f"{held_out('onnx')(f)}; {pct(f['phd08_ga_onnx']['top1'])}", "", None),
         ("hangul_accuracy-hangul", "real PHD08 가 (all 2,187 samples through the converter's preprocessing), "
                                    "this model / the one it replaced",
          lambda f: f"{pct(f['phd08_ga_onnx']['top1'])} / {pct(f['phd08_ga_previous']['top1'])}", ">= 99.3%",
@@ -211,6 +212,14 @@ ROWS = {
         ("hangul_accuracy-hangul", "ONNX and Keras engines on the same inputs: largest difference (fonts, 가)",
          lambda f: f"{hangul_gap(f):.2f} points", "<= 0.05 points", lambda f: hangul_gap(f) <= 0.05),
         *latency_rows("hangul", 2.0, 40),
+    ],
+    "In a browser (`drawpad serve`, `benchmarks/web.py`)": [
+        ("web-mnist", "a 7 drawn, recognized by the server: round trip p50 / p99, `POST /recognize` with strokes "
+                      "(HTTP, JSON, drawing, recognition) / the page's own fetch",
+         lambda f: "{a[p50_ms]:.1f} / {a[p99_ms]:.1f} ms; {b[p50_ms]:.1f} / {b[p99_ms]:.1f} ms".format(
+             a=f[WEB_HTTP], b=f[WEB_PAGE]), "p50 <= 10 ms", lambda f: f[WEB_HTTP]["p50_ms"] <= 10),
+        ("web-mnist", "page load to ready (headless Chromium): first / reload p50",
+         lambda f: "{first_ms:.0f} / {reload_p50_ms:.0f} ms".format(**f["page load to ready"]), "", None),
     ],
     "A line of characters (`drawpad/segment.py`)": line_rows(),
     "Your hand (`train.personalize`)": personal_rows(),
