@@ -29,7 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from data_tools.handwriting import read_folder, read_gray
+from data_tools.handwriting import read_folder
+from drawpad.image_io import read_image
+from drawpad.preprocess import to_gray
 from data_tools.phd08 import _replace_dir
 from drawpad.errors import DrawpadError
 from drawpad.labels import ksx1001_syllables
@@ -87,7 +89,7 @@ class Writers:
 
     def cell(self, writer: str, label: str) -> np.ndarray:
         if (writer, label) not in self._cells:
-            self._cells[writer, label] = read_gray(self.files[writer][label])
+            self._cells[writer, label] = to_gray(read_image(self.files[writer][label]))
         return self._cells[writer, label]
 
     def size(self, writer: str) -> float:

@@ -82,7 +82,8 @@ def strokes(value) -> list[list[tuple[float, float]]]:
 
 
 def _number(c) -> bool:
-    return isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+    # abs() bounds too: math.isfinite(10**400) raises OverflowError on an int that big
+    return isinstance(c, (int, float)) and not isinstance(c, bool) and abs(c) < 1e9 and math.isfinite(c)
 
 
 def _index(message: dict, key: str, default: int | None = None) -> int:

@@ -12,6 +12,7 @@ personal model, so they do not drift. A front end shows Session.learning and the
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -49,6 +50,8 @@ class Learner:
         self.proc: subprocess.Popen | None = None
         self._again = False   # asked while a run was going: run once more after it
         self._bases: dict[Path, Path] = {}  # personal model -> the base model it was made from
+        self._swapped = 0     # model changes by the user (B, M): a run started before one is not swapped in
+        self._closing = False
         self._lock = threading.Lock()
         session.listen(self._on_event)
 
@@ -59,6 +62,7 @@ class Learner:
                 self.learn()
         elif event.kind == "model":
             self.new = 0  # another model: its own count
+            self._swapped += 1
 
     def learn(self) -> bool:
         """Personalize the model in use now (in the background). False, said on screen, when
@@ -79,40 +83,46 @@ class Learner:
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                             **_low_priority())
+                                             **_LOW_PRIORITY)
+                _lower_priority(self.proc.pid)
             except OSError as e:
                 session.error(f"learning could not start: {e}")
                 return False
         session.show_learning(f"learning your hand from {store.count()} samples...")
-        threading.Thread(target=self._wait, args=(self.proc, out, base, store.folder), daemon=True).start()
+        threading.Thread(target=self._wait, args=(self.proc, out, base, store.folder, self._swapped),
+                         daemon=True).start()
         return True
 
     def _base(self, rec) -> Path:
         return self._bases.get(Path(rec.source)) or base_of(rec)
 
-    def _wait(self, proc: subprocess.Popen, out: Path, base: Path, folder: Path) -> None:
+    def _wait(self, proc: subprocess.Popen, out: Path, base: Path, folder: Path, swapped: int) -> None:
         err = proc.communicate()[1] or ""
         with self._lock:
             self.proc = None
             again, self._again = self._again, False
+        if self._closing:  # the pad stopped it on its way out
+            return
         session = self.session
+        personal = problem = None
         if proc.returncode != 0:
-            last = (f"it was stopped (signal {-proc.returncode})" if proc.returncode < 0 else
-                    next((line for line in reversed(err.splitlines()) if line.strip()), f"exit status {proc.returncode}"))
-            session.show_learning("")
-            session.error(f"learning failed, the model in use goes on: {last.removeprefix('error: ')}")
-            return
-        try:
-            personal = self.load(out)
-        except DrawpadError as e:
-            session.show_learning("")
-            session.error(f"learning failed, the model in use goes on: {e}")
-            return
+            problem = (f"it was stopped (signal {-proc.returncode})" if proc.returncode < 0 else
+                       next((line for line in reversed(err.splitlines()) if line.strip()),
+                            f"exit status {proc.returncode}").removeprefix("error: "))
+        else:
+            try:
+                personal = self.load(out)  # already converted by train.personalize: opened at once
+            except Exception as e:  # noqa: BLE001 - any failure is one line, and the pad goes on
+                problem = str(e) or type(e).__name__
         session.show_learning("")
-        self._bases[Path(personal.source)] = base
-        if session.store is not None and session.store.folder == folder:  # still drawing on that model
-            session.use_model(personal)
-            session.say(f"now reading with your personal model ({out.name})")
+        if problem:
+            session.error(f"learning failed, the model in use goes on: {problem}")
+        else:
+            self._bases[Path(personal.source)] = base
+            # still drawing on that model, and the user did not change models meanwhile (B, M)
+            if session.store is not None and session.store.folder == folder and self._swapped == swapped:
+                session.use_model(personal)
+                session.say(f"now reading with your personal model ({out.name})")
         if again:
             self.learn()
 
@@ -130,15 +140,27 @@ class Learner:
         return True
 
     def close(self) -> None:
-        """Stop a run under way (the pad is closing): its output is never half-written."""
+        """Stop a run under way (the pad is closing) as Ctrl-C would, so that it removes what it
+        was writing; the personal model in place stays as it was."""
+        self._closing = True
         with self._lock:
             proc = self.proc
         if proc is not None and proc.poll() is None:
-            proc.terminate()
+            proc.send_signal(signal.CTRL_C_EVENT if sys.platform == "win32" else signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
-def _low_priority() -> dict:
-    """Popen arguments that start the process at low CPU priority, so drawing stays smooth."""
-    if sys.platform == "win32":
-        return {"creationflags": subprocess.BELOW_NORMAL_PRIORITY_CLASS}
-    return {"preexec_fn": lambda: os.nice(10)}
+# Low CPU priority, so drawing stays smooth: Windows at creation; elsewhere set on the child
+# once started (a preexec_fn may deadlock in a process with threads, as the pad is).
+_LOW_PRIORITY = {"creationflags": subprocess.BELOW_NORMAL_PRIORITY_CLASS} if sys.platform == "win32" else {}
+
+
+def _lower_priority(pid: int) -> None:
+    if hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, 10)
+        except OSError:  # it has ended already, or the system refuses: it runs at normal priority
+            pass

@@ -56,6 +56,8 @@ class Pad(anywidget.AnyWidget):
             return {"id": key, "view": apply(self.session, self.models, message)}
         except DrawpadError as e:
             return {"id": key, "error": str(e).splitlines()[0] if str(e) else "bad action"}
+        except Exception as e:  # noqa: BLE001 - the page waits for a reply to every action
+            return {"id": key, "error": f"{type(e).__name__}: {e}".splitlines()[0]}
 
     def _on_message(self, _widget, content, _buffers) -> None:
         if isinstance(content, dict) and "action" in content:  # not anywidget's own messages

@@ -127,6 +127,10 @@ class Pad:
 
     def on_key(self, key: int) -> bool:
         """Handle one key; False means quit."""
+        with self.session.lock:  # a personal model may be swapped in from the learner's thread
+            return self._on_key(key)
+
+    def _on_key(self, key: int) -> bool:
         self.dirty = True
         session = self.session
         if key in (ord("q"), ord("Q"), 27):
@@ -183,6 +187,10 @@ class Pad:
 
     # -- screen ------------------------------------------------------------
     def render(self) -> np.ndarray:
+        with self.session.lock:  # the line read whole, not while the learner's thread swaps the model
+            return self._render()
+
+    def _render(self) -> np.ndarray:
         board = cv2.cvtColor(self.canvas.image(), cv2.COLOR_GRAY2BGR)
         if len(self.line) > 1:  # how the line was split
             for char in self.line:

@@ -122,6 +122,12 @@ class Session:
         if recognizer is not None:
             self.loaded(recognizer)
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every method; a front end holds it to read several things at once (its screen)
+        while another thread (a background learner) may change the model."""
+        return self._lock
+
     # -- events ------------------------------------------------------------
     def listen(self, listener: Callable[[Event], None]) -> None:
         """Call `listener(event)` for every event from now on."""

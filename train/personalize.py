@@ -206,6 +206,8 @@ def main(argv=None) -> int:
             "base_check": {"images": held, "before": round(before, 5), "after": round(after, 5)},
             "personalize_seconds": round(time.perf_counter() - start)}
     out = save_model(rec.model, args.out, card)
+    from drawpad.conversion import open_engine
+    open_engine(out)  # converted here, once: the pad that swaps it in then opens it at once
     print(f"wrote {out} in {card['personalize_seconds']} s: python run_pad.py --model {out}")
     return 0
 
