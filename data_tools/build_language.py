@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from drawpad.atomic import write_atomically
 from drawpad.labels import ksx1001_syllables
 from drawpad.language import BOUNDARY, MAX_WORD, key
 
@@ -136,9 +136,7 @@ def write(arrays: dict[str, np.ndarray], out: Path) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, out)
+    write_atomically(out, buffer.getvalue())
 
 
 def main(argv=None) -> int:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import shutil
 import sys
 import unicodedata
@@ -30,11 +29,12 @@ import cv2
 import numpy as np
 
 from data_tools.handwriting import read_folder
-from drawpad.image_io import read_image
-from drawpad.preprocess import to_gray
 from data_tools.phd08 import _replace_dir
+from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
+from drawpad.image_io import read_image
 from drawpad.labels import ksx1001_syllables
+from drawpad.preprocess import to_gray
 
 GAP = (0.1, 0.4)  # the gap between two syllables, a share of the writer's syllable height
 SPECK = 12  # pixels: ink pieces this small (dust on the scan) do not widen a syllable
@@ -172,9 +172,7 @@ def main(argv=None) -> int:
     try:
         if args.list_words:
             words = everyday_words()
-            tmp = args.list_words.with_name(f".{args.list_words.name}.partial")
-            tmp.write_text(WORDS_HEADER + "".join(f"{w}\n" for w in words), encoding="utf-8")
-            os.replace(tmp, args.list_words)
+            write_atomically(args.list_words, (WORDS_HEADER + "".join(f"{w}\n" for w in words)).encode("utf-8"))
             print(f"wrote {args.list_words}: {len(words)} words")
             return 0
         if not (args.data_dir and args.out):

@@ -15,7 +15,7 @@ against each other, another pen width), so a few thousand real samples can be se
 times without being learned by heart. `--replay DATA` appends rows of another converted
 folder of the same labels (the synthesized fonts), `--replay-share` of the output, so a
 model fine-tuned on it keeps reading print. An unreadable or empty image is reported as
-`file: what` and skipped (`--strict`: it stops the run). The output is written under a
+`file: what` and its rows are left blank, which the trainers skip (`--strict`: it stops the run). The output is written under a
 temporary name and renamed when complete.
 """
 from __future__ import annotations

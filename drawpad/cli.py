@@ -100,7 +100,7 @@ def list_models(folders: Path | list[Path] | None = None) -> int:
         print("no model folders: put .h5 files in ./models or in a folder named by $DRAWPAD_MODELS")
     shipped, first = shipped_dir().resolve(), {}
     for folder in folders:
-        files = sorted(folder.glob("*.h5"))
+        files = sorted(p for p in folder.glob("*.h5") if not p.name.startswith("."))  # not a temporary
         print(f"{folder}" + (" (the shipped models)" if folder.resolve() == shipped else "") + ":")
         if not files:
             print(f"  no models in {folder}: train one (python -m train.digits) or drop an .h5 there")

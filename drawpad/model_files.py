@@ -50,7 +50,7 @@ def listed_models() -> dict[str, Path]:
     models_dirs(), by name, in lookup order."""
     found: dict[str, Path] = {}
     for folder in models_dirs():
-        for path in sorted(folder.glob("*.h5")):
+        for path in sorted(p for p in folder.glob("*.h5") if not p.name.startswith(".")):  # not a temporary
             if path.is_file():
                 found.setdefault(path.stem, path)
     return found
@@ -71,4 +71,5 @@ def resolve_model(name: str | Path) -> Path:
     where = ", ".join(f"{f} (the shipped models)" if f.resolve() == shipped else str(f)
                       for f in models_dirs()) or "no model folder"
     raise ModelError(f"{name}: no such model file, and no {stem}.h5 in {where}; "
-                     f"models there: {', '.join(sorted(listed)) or 'none'} (${ENV}, then ./models, then the shipped models)")
+                     f"models there: {', '.join(sorted(listed)) or 'none'} "
+                     f"(${ENV}, then ./models, then your personal models, then the shipped models)")

@@ -145,9 +145,11 @@ class Pad:
             session.set_live(not session.live)
         elif key in (ord("m"), ord("M")):
             session.switch_model()
-        elif key in (ord("p"), ord("P")) and self.learner:
+        elif key in (ord("p"), ord("P"), ord("b"), ord("B")) and not self.learner:
+            session.say("learning is off: no samples are kept (--no-save)")
+        elif key in (ord("p"), ord("P")):
             self.learner.learn()
-        elif key in (ord("b"), ord("B")) and self.learner:
+        elif key in (ord("b"), ord("B")):
             self.learner.back_to_base()
         elif key in PICKS:
             self.pick(PICKS[key])

@@ -100,9 +100,12 @@ def png_image(data: bytes) -> np.ndarray:
         raise BadAction("a broken PNG image") from None
 
 
-def create_app(models: Models, samples: Path | None = None, top: int | None = None) -> Starlette:
+def create_app(models: Models, samples: Path | None = None, top: int | None = None,
+               loopback: bool = True) -> Starlette:
     """The web app over `models` (drawpad.actions.Models): pages start on its start model and
-    keep samples under `samples`; `top` guesses (None: the model's default)."""
+    keep samples under `samples`; `top` guesses (None: the model's default). `loopback`: only
+    requests addressed to this machine's own names are served, so a web page whose name was
+    made to point here (DNS rebinding) cannot drive the pad or add samples."""
     default = models.start
     sessions = Sessions(lambda: Session(models.get(default), top=top, samples=samples))
     lock = threading.Lock()  # one action at a time: sessions share the recognizers
@@ -173,7 +176,12 @@ def create_app(models: Models, samples: Path | None = None, top: int | None = No
     routes += [Route("/pad", pad, methods=["POST"]), Route("/recognize", recognize, methods=["POST"]),
                Route("/models", model_list), Route("/labels", labels)]
     # DrawpadError: a model that fails to load (a broken .h5 in a models folder) is one line too.
-    return Starlette(routes=routes, exception_handlers={DrawpadError: bad, ClientDisconnect: gone})
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    hosts = ["localhost", "127.0.0.1", "[::1]", "::1", "testserver"] if loopback else ["*"]
+    return Starlette(routes=routes, exception_handlers={DrawpadError: bad, ClientDisconnect: gone},
+                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
 
 
 def _int(value: str | None):
@@ -224,7 +232,7 @@ def serve(models: Models, host: str = "127.0.0.1", port: int = 8765, samples: Pa
     shown = f"[{host}]" if ":" in host else host
     print(f"drawpad serving http://{shown}:{bound}/ ({models.start}, {len(rec.labels)} labels); "
           "Ctrl+C stops", file=out, flush=True)
-    app = create_app(models, samples=samples, top=top)
+    app = create_app(models, samples=samples, top=top, loopback=is_loopback(host))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     server.run(sockets=[sock])
     return 0

@@ -225,3 +225,15 @@ def test_replies_are_not_held_back_by_nagles_algorithm():
     from drawpad.server import listen
     with listen("127.0.0.1", 0) as sock:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_on_loopback_only_this_machines_names_are_served_so_a_rebound_name_cannot_add_samples(models, tmp_path):
+    from starlette.testclient import TestClient
+
+    from drawpad.server import create_app
+    local = TestClient(create_app(models, samples=tmp_path / "s"), base_url="http://127.0.0.1:8765")
+    assert local.get("/models").status_code == 200
+    rebound = TestClient(create_app(models, samples=tmp_path / "s"), base_url="http://evil.example:8765")
+    assert rebound.post("/pad", json={"action": "recognize"}).status_code == 400
+    opened = TestClient(create_app(models, samples=tmp_path / "s", loopback=False), base_url="http://pad.lan:8765")
+    assert opened.get("/models").status_code == 200  # --host 0.0.0.0: names of this machine on the network

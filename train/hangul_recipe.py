@@ -327,6 +327,8 @@ def take_fonts_model(path: Path, model: Path, clock: Clock) -> None:
         raise ValueError(f"{path}: not a model train.hangul_recipe made (its card says no such command)")
     if card.get("writers"):
         raise ValueError(f"{path} has learned from real writers already: give the fonts stage's model")
+    if "train" not in card.get("stage_minutes", {}):
+        raise ValueError(f"{path}: its card does not say how long its training took")
     copy(path, model)
     clock.stages["train"] = {"seconds": card["stage_minutes"]["train"] * 60, "done": True,
                              "from": f"{path.name} (sha256 {file_digest(path)[:12]}, commit {card.get('commit')})"}
@@ -438,7 +440,9 @@ def write_replay(out: Path, fonts: Path, hand: Path | None, seed: int) -> None:
         if data == hand:  # the real samples as written: copy 0, not the fonts' rows replayed in it
             with open(data / "samples.csv", encoding="utf-8", newline="") as fh:
                 rows = list(csv.DictReader(fh))
-            eligible = np.array([k for k, r in enumerate(rows) if r["copy"] == "0" and r["writer"] != "replay"])
+            inked = np.load(data / "images.npy", mmap_mode="r").any(axis=(1, 2))  # not an unreadable cell's blank
+            eligible = np.array([k for k, r in enumerate(rows) if r["copy"] == "0" and r["writer"] != "replay"
+                                 and inked[k]])
         chosen = pick(y, eligible, per_label)
         images.append(np.load(data / "images.npy", mmap_mode="r")[chosen])
         labels.append(y[chosen])
