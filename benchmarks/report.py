@@ -72,12 +72,12 @@ def latency_rows(model: str, target_ms: float, target_x: float) -> list:
         (name, "faster than the original `model.predict`, same run (p50)",
          lambda f: f"{f['speed_up_p50']}x ({f['original: resize + model.predict']['p50_ms']:.1f} ms)",
          f">= {target_x:g}x", lambda f: f["speed_up_p50"] >= target_x),
-        (name, "`run_pad.py` to `drawpad ready`, fresh clone / dropped-in .h5 first (converting) and second run",
-         lambda f: "{fresh_clone_ready_s} s / {dropped_in_first_ready_s} s, {dropped_in_second_ready_s} s".format(
-             **f["cold_start"]), "<= 1.0 s (fresh clone)", lambda f: f["cold_start"]["fresh_clone_ready_s"] <= 1.0),
-        (name, "`run_pad.py --image one.png` end to end, fresh clone / dropped-in first and second run",
-         lambda f: "{fresh_clone_image_s} s / {dropped_in_first_image_s} s, {dropped_in_second_image_s} s".format(
-             **f["cold_start"]), "<= 1.5 s (fresh clone)", lambda f: f["cold_start"]["fresh_clone_image_s"] <= 1.5),
+        (name, "`run_pad.py` to `drawpad ready`; `run_pad.py --image one.png` end to end: fresh clone / "
+               "dropped-in .h5 first (converting) and second run",
+         lambda f: ("{fresh_clone_ready_s} s / {dropped_in_first_ready_s} s, {dropped_in_second_ready_s} s; "
+                    "{fresh_clone_image_s} s / {dropped_in_first_image_s} s, {dropped_in_second_image_s} s").format(
+             **f["cold_start"]), "<= 1.0 s; <= 1.5 s (fresh clone)",
+         lambda f: f["cold_start"]["fresh_clone_ready_s"] <= 1.0 and f["cold_start"]["fresh_clone_image_s"] <= 1.5),
         (name, "the pad's memory once ready (RSS), ONNX / Keras engine",
          lambda f: "{pad_rss_onnx_mb} / {pad_rss_keras_mb} MB".format(**f["cold_start"]), "", None),
     ]
