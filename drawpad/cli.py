@@ -35,6 +35,9 @@ def loader(path: Path, **options):
     return load
 
 
+READINGS = 5  # the best readings of a line shown by --image --line
+
+
 def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> int:
     """Print one result per image, in order; an image that cannot be read or recognized
     gets an error line and the rest go on. Single characters are recognized as one
@@ -65,9 +68,14 @@ def recognize_files(rec, files, top: int, as_json: bool, line: bool = False) -> 
 
 
 def read_line(rec, image):
-    """The characters of a line image (drawpad.reading), or the ImageError that refused it."""
+    """(the characters of a line image as split, its best readings (drawpad.beam_search: for
+    Hangul with the Korean language model)), or the ImageError that refused it."""
+    from drawpad.beam_search import line_readings, prior_for
+
     try:
-        return reading.read_line(rec, image).characters()
+        line = reading.read_line(rec, image, alternatives=rec.square_script)
+        readings = line_readings(line, rec.labels, rec.square_script, READINGS, prior_for("ko", rec.square_script))
+        return line.characters(), readings
     except ImageError as e:
         return e
 
@@ -76,16 +84,19 @@ def as_dicts(preds) -> list[dict]:
     return [{"label": p.label, "probability": round(p.probability, 6)} for p in preds]
 
 
-def print_line(name, characters, top: int, as_json: bool) -> None:
-    """A line's reading and each character's guesses; with `as_json`, their boxes in the image's pixels."""
-    text = "".join(c.guesses(1)[0].label for c in characters)
+def print_line(name, result, top: int, as_json: bool) -> None:
+    """A line's best reading, its other readings with their scores, and the guesses of each
+    character as split; with `as_json`, the boxes in the image's pixels."""
+    characters, readings = result
     if as_json:
-        print(json.dumps({"file": str(name), "line": text, "characters": [
-            {"box": [c.piece.box.x0, c.piece.box.y0, c.piece.box.x1, c.piece.box.y1],
-             "predictions": as_dicts(c.guesses(top))} for c in characters]},
-            ensure_ascii=False), flush=True)
+        print(json.dumps({"file": str(name), "line": readings[0].text,
+                          "readings": [{"text": r.text, "score": round(r.score, 3)} for r in readings],
+                          "characters": [{"box": [c.piece.box.x0, c.piece.box.y0, c.piece.box.x1, c.piece.box.y1],
+                                          "predictions": as_dicts(c.guesses(top))} for c in characters]},
+                         ensure_ascii=False), flush=True)
         return
-    print(f"{name}: line: {text}", flush=True)
+    print(f"{name}: line: {readings[0].text}", flush=True)
+    print(f"{name}: readings: {' | '.join(f'{r.text} {r.score:.2f}' for r in readings)}", flush=True)
     for c in characters:
         print(f"{name}: prediction: {format_line(c.guesses(top))}", flush=True)
 

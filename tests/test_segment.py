@@ -133,12 +133,28 @@ def test_image_line_on_a_multi_character_and_a_one_character_file(pen_digits, tm
     three, one = (json.loads(line) for line in run.stdout.splitlines())
     assert len(three["characters"]) == 3 and len(three["line"]) == 3
     assert len(one["characters"]) == 1
+    # digits get no language prior: the best reading is each character's best guess
     assert three["line"] == "".join(c["predictions"][0]["label"] for c in three["characters"])
+    texts, scores = [r["text"] for r in three["readings"]], [r["score"] for r in three["readings"]]
+    assert texts[0] == three["line"] and len(set(texts)) == len(texts) > 1 and scores == sorted(scores, reverse=True)
     run = subprocess.run([sys.executable, "run_pad.py", "--image", str(tmp_path / "three.png"), "--line"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     lines = run.stdout.splitlines()
     assert lines[0] == f"{tmp_path / 'three.png'}: line: {three['line']}"
-    assert len(lines) == 4 and all(": prediction: " in line for line in lines[1:])
+    assert lines[1].startswith(f"{tmp_path / 'three.png'}: readings: {three['line']} ")
+    assert len(lines) == 5 and all(": prediction: " in line for line in lines[2:])
+
+
+def test_image_line_reads_a_real_writers_hangul_word_with_the_language_model(capsys):
+    from drawpad import Recognizer
+    from drawpad.cli import main
+    from drawpad.image_io import read_image
+    word = ROOT / "tests" / "data" / "lines" / "005-saeroun.png"  # 새로운, written by writer 005
+    hangul = need(ROOT / "models" / "hangul.h5")
+    assert main(["--model", str(hangul), "--image", str(word), "--line", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    best = Recognizer.from_file(hangul).read_line(read_image(word), n=5)
+    assert row["line"] == best[0].text and [r["text"] for r in row["readings"]] == [r.text for r in best]
 
 
 def test_boxes_of_a_large_image_are_in_its_own_pixels(tmp_path, capsys):
