@@ -73,6 +73,9 @@ class Pad:
                 print(f"line: {event.text}", file=self.out, flush=True)
             for char in chars:
                 print(f"prediction: {format_line(char.guesses(self.top))}", file=self.out, flush=True)
+            if event.data.get("readings"):
+                print("readings: " + " | ".join(f"{r['text']} {r['score']:.2f}" for r in event.data["readings"]),
+                      file=self.out, flush=True)
         elif event.kind in ("text", "sample", "model", "learning"):
             print(f"{event.kind}: {event.text}", file=self.out, flush=True)
         elif event.kind == "error":
@@ -104,11 +107,12 @@ class Pad:
 
     @property
     def focus(self) -> Character | None:
-        """The character that keys 1-5 and TAB act on: the one under the mouse."""
-        if not self.line:
-            return None
-        return min(self.line, key=lambda c: 0 if c.piece.box.x0 <= self.mouse_x < c.piece.box.x1
-                   else min(abs(self.mouse_x - c.piece.box.x0), abs(self.mouse_x - c.piece.box.x1)))
+        """The character that keys 1-5 and TAB act on: the one under the mouse (a lone one
+        wherever it is); None in a line of several where the mouse is over none of them: keys
+        1-5 then pick a reading of the whole line."""
+        if len(self.line) <= 1:
+            return self.line[0] if self.line else None
+        return next((c for c in self.line if c.piece.box.x0 <= self.mouse_x < c.piece.box.x1), None)
 
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
         x = min(max(x, 0), CANVAS_W - 1)
@@ -168,15 +172,19 @@ class Pad:
         """TAB: the next page of guesses for the character under the mouse (then the first again)."""
         char = self.focus
         if char is None:
-            self.session.say("draw something first")
+            self.session.say("point at a character for more of its guesses" if self.line else "draw something first")
             return
         self.page = self.page + 1 if (self.page + 1) * self.top < len(self.rec.labels) else 0
         first = self.page * self.top + 1
         self.session.say(f"guesses {first}-{first + len(self.shown(char)) - 1}: 1-5 picks one")
 
     def pick(self, n: int) -> None:
-        """Keys 1-5: the character under the mouse is the n-th guess shown; kept as a sample."""
+        """Keys 1-5: the character under the mouse is the n-th guess shown, kept as a sample;
+        with the mouse over none of a line's characters, the line is its n-th reading."""
         char = self.focus
+        if char is None and self.session.readings:
+            self.session.pick_reading(n - 1)
+            return
         if char is None:
             self.session.say("draw something first")
             return
@@ -230,8 +238,13 @@ class Pad:
         return np.vstack([np.hstack([board, panel]), line, hint])
 
     def _render_line(self, panel: np.ndarray) -> None:
-        """A line of several characters: its reading, then each character's top guesses."""
+        """A line of several characters: its reading, the line's best readings (keys 1-5 with the
+        mouse off the characters), then each character's top guesses."""
         draw_text(panel, self.reading()[:12], (14, 56), 40)
+        chosen = self.session.chosen_reading
+        readings = "  ".join(f"{'>' if k == chosen else ''}{k + 1} {r.text}"
+                             for k, r in enumerate(self.session.readings))
+        draw_text(panel, readings[:40], (8, 98), 16, ACCENT)
         for k, char in enumerate(self.line[:8]):
             guesses = " | ".join(f"{p.label} {p.probability * 100:.0f}%" for p in self.shown(char)[:5])
             mark = ">" if char is self.focus else " "

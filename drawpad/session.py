@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from drawpad.beam_search import Reading, line_readings, prior_for
 from drawpad.canvas import Canvas
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.predictions import Prediction
@@ -46,6 +47,7 @@ from drawpad.segment import Piece
 # Wide enough for a line of characters, low enough for a laptop screen with a panel beside it.
 CANVAS_W, CANVAS_H = 960, 400
 PEN = 16
+READINGS = 5  # the best readings of a line of several characters kept, as keys 1-5 pick them
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class Session:
         self.learning = ""       # what learning in the background is doing ("" when nothing)
         self.line: LineReading | None = None  # the current reading, with its segmentation's alternatives
         self.characters: list[Character] = []  # its characters, left to right
+        self.readings: list[Reading] = []  # a line of several: its best readings (beam_search), best first
+        self.chosen_reading: int | None = 0  # which of them is the reading; None: the characters' labels
         self.rec = None
         self.store: SampleStore | None = None
         self._samples = Path(samples) if samples is not None else None
@@ -284,7 +288,7 @@ class Session:
         self.say(f"live mode {'on' if self.live else 'off'}")
 
     def _forget(self) -> None:
-        self.line, self.characters = None, []
+        self.line, self.characters, self.readings, self.chosen_reading = None, [], [], 0
 
     # -- reading -------------------------------------------------------------
     @_locked
@@ -301,9 +305,12 @@ class Session:
             reason = "draw something first"
         else:
             try:
+                square = self.rec.square_script
                 line = read_strokes(self.rec, self.canvas.strokes, self.canvas.pen,
-                                    (self.canvas.width, self.canvas.height))
+                                    (self.canvas.width, self.canvas.height), alternatives=square)
                 self.characters = [Character(c) for c in line.characters()]
+                if len(self.characters) > 1:  # read as a whole: every split, and for Hangul the language
+                    self.readings = line_readings(line, self.rec.labels, square, READINGS, prior_for("ko", square))
                 self.line = line
             except ImageError as e:
                 reason = str(e)
@@ -312,14 +319,33 @@ class Session:
             self._emit("reading", reason, {"text": "", "characters": []})
             return None
         self.message = ""
-        self._emit("reading", self.reading, {"text": self.reading,
+        self._emit("reading", self.reading, {"text": self.reading, "readings": self._readings_dicts(),
                                              "characters": [c.as_dict(self.top) for c in self.characters]})
         return self.line
 
+    def _readings_dicts(self) -> list[dict]:
+        return [{"text": r.text, "score": round(r.score, 3)} for r in self.readings]
+
     @property
     def reading(self) -> str:
-        """The current reading: each character's chosen label, else its best guess."""
+        """The current reading: the line's reading picked (the best at first), or, once a
+        character was picked, each character's chosen label, else its best guess."""
+        if self.readings and self.chosen_reading is not None:
+            return self.readings[self.chosen_reading].text
         return "".join(c.label for c in self.characters)
+
+    @_locked
+    def pick_reading(self, rank: int) -> bool:
+        """The line is its reading rank+1 (0: the best): ENTER appends it. False, with the
+        reason on screen, if there is no such reading."""
+        if not 0 <= rank < len(self.readings):
+            self.say("no such reading of the line" if self.readings else "read a line of several characters first")
+            return False
+        self.chosen_reading = rank
+        self.say(f"the line is {self.reading}")
+        self._emit("reading", self.reading, {"text": self.reading, "readings": self._readings_dicts(),
+                                             "characters": [c.as_dict(self.top) for c in self.characters]})
+        return True
 
     @_locked
     def guesses(self, i: int, count: int | None = None, start: int = 0) -> list[Prediction]:
@@ -339,15 +365,24 @@ class Session:
             return False
         char = self.characters[i]
         char.chosen = char.guesses(1, rank)[0].label
+        self.chosen_reading = None  # a character corrected: the line is read character by character
         self._keep(char)
         return True
 
     @_locked
     def confirm(self) -> None:
-        """The reading shown is right: each character not picked is kept under its best guess."""
-        for char in self.characters:
+        """The reading shown is right: each character not picked is kept under its label in it.
+        A line's reading split otherwise than its characters keeps no samples: which ink is
+        which of its characters was never shown."""
+        labels = [c.label for c in self.characters]
+        if self.readings and self.chosen_reading is not None:
+            read = self.readings[self.chosen_reading].characters
+            if [r.box for r in read] != [c.piece.box for c in self.characters]:
+                return
+            labels = [r.label for r in read]
+        for char, label in zip(self.characters, labels):
             if char.chosen is None:
-                char.chosen = char.label
+                char.chosen = label
                 self._keep(char)
 
     def _keep(self, char: Character) -> None:
@@ -411,6 +446,8 @@ class Session:
             "top": self.top,
             "live": self.live,
             "characters": [c.as_dict(self.top) for c in self.characters],
+            "readings": self._readings_dicts(),
+            "chosen_reading": self.chosen_reading,
             "reading": self.reading,
             "text": self.text,
             "message": self.message,

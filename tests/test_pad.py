@@ -160,3 +160,19 @@ def test_hangul_labels_and_text_are_drawn_not_question_marks(pad, hangul_rec):
     question = np.zeros_like(text_line)
     _cv2.putText(question, "?", (10, 34), _cv2.FONT_HERSHEY_SIMPLEX, 1, (240, 240, 240), 2)
     assert not np.array_equal(text_line > 200, question > 200)
+
+
+def test_in_a_line_keys_pick_a_reading_with_the_mouse_off_the_characters_and_a_guess_over_one(pad):
+    for x in (150, 400, 650):
+        drag(pad, [(x, 80), (x, 200), (x, 320)])
+    pad.on_key(ord(" "))
+    printed = pad.out.getvalue().splitlines()
+    assert printed[0].startswith("line: ") and printed[-1].startswith("readings: ")
+    pad.on_mouse(cv2.EVENT_MOUSEMOVE, 275, 200, 0)  # between two characters
+    assert pad.focus is None
+    pad.on_key(ord("2"))
+    assert pad.session.chosen_reading == 1 and pad.reading() == pad.session.readings[1].text
+    pad.on_mouse(cv2.EVENT_MOUSEMOVE, 150, 200, 0)  # over the first
+    pad.on_key(ord("2"))
+    assert pad.session.chosen_reading is None and pad.line[0].chosen == pad.line[0].guesses(2)[1].label
+    assert pad.render().shape == (CANVAS_H + 44 + 30, CANVAS_W + 320, 3)

@@ -147,3 +147,36 @@ def test_while_the_model_loads_the_session_says_so(tmp_path):
     s.add_stroke(ONE)
     assert s.recognize() is None and s.message == "the model is still loading"
     assert s.state()["model"] is None and s.state()["samples"] is None
+
+
+THREE = [[(150, 80), (150, 320)], [(400, 80), (400, 320)], [(650, 80), (650, 320)]]  # three strokes apart
+
+
+def test_a_line_of_several_is_read_whole_and_keys_pick_a_reading_of_it(session):
+    for stroke in THREE:
+        session.add_stroke(stroke)
+    session.recognize()
+    assert len(session.characters) == 3 and 1 < len(session.readings) <= 5
+    best = session.readings[0]
+    # no language prior for this model: the best reading is each character's best guess
+    assert session.reading == best.text == "".join(c.guesses(1)[0].label for c in session.characters)
+    assert [r["text"] for r in session.state()["readings"]] == [r.text for r in session.readings]
+    second = session.readings[1].text
+    assert session.pick_reading(1) and session.reading == second and session.state()["chosen_reading"] == 1
+    assert session.events[-1].kind == "reading" and session.events[-1].text == second
+    assert not session.pick_reading(7)
+    same_split = [r.box for r in session.readings[1].characters] == [c.piece.box for c in session.characters]
+    assert session.add_reading() == second and session.text == second
+    kept = sorted(p.parent.name for p in session.store.folder.glob("*/*.png"))
+    # samples only where the reading's characters are the characters drawn
+    assert kept == (sorted(second) if same_split else [])
+
+
+def test_a_character_picked_in_a_line_makes_the_reading_the_characters(session):
+    for stroke in THREE:
+        session.add_stroke(stroke)
+    session.recognize()
+    session.pick(1, 2)
+    third = session.characters[1].guesses(1, 2)[0].label
+    assert session.chosen_reading is None and session.reading[1] == third
+    assert session.reading == "".join(c.label for c in session.characters)
