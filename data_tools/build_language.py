@@ -44,7 +44,7 @@ def korean_words() -> dict[str, float]:
     try:
         import wordfreq
     except ImportError:
-        raise SystemExit("error: wordfreq is not installed: pip install wordfreq") from None
+        raise ValueError("wordfreq is not installed: pip install wordfreq") from None  # main says it, exit 2
     return dict(wordfreq.get_frequency_dict("ko", wordlist="small"))
 
 

@@ -12,8 +12,9 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, total_files: int, what: str = "files", stream=sys.stderr, every: float = 1.0):
-        self.total, self.what, self.stream, self.every = total_files, what, stream, every
+    def __init__(self, total_files: int, what: str = "files", stream=None, every: float = 1.0):
+        # sys.stderr as it is now, not as it was when this module was imported (a test's capture)
+        self.total, self.what, self.stream, self.every = total_files, what, stream or sys.stderr, every
         self.files = self.samples = 0
         self.start = self._last = time.monotonic()
 

@@ -112,7 +112,15 @@ class Pad:
         1-5 then pick a reading of the whole line."""
         if len(self.line) <= 1:
             return self.line[0] if self.line else None
-        return next((c for c in self.line if c.piece.box.x0 <= self.mouse_x < c.piece.box.x1), None)
+        # near a box counts as over it (a pen's width, a quarter of a character): a gap is wider
+        heights = sorted(c.piece.box.y1 - c.piece.box.y0 for c in self.line)
+        near = max(self.session.canvas.pen, heights[len(heights) // 2] / 4)
+        nearest = min(self.line, key=lambda c: self._distance(c))
+        return nearest if self._distance(nearest) <= near else None
+
+    def _distance(self, char: Character) -> int:
+        box = char.piece.box
+        return max(box.x0 - self.mouse_x, self.mouse_x - (box.x1 - 1), 0)
 
     def on_mouse(self, event, x, y, flags, _param=None) -> None:
         x = min(max(x, 0), CANVAS_W - 1)

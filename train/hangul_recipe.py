@@ -108,6 +108,10 @@ class Clock:
         extra = time.monotonic() - self.start if stage == self.current else 0.0
         return entry.get("seconds", 0.0) + extra
 
+    def ran(self) -> list[str]:
+        """The stages this work folder has run, in order (without real writers: not hand, real)."""
+        return [s for s in STAGES if s in self.stages or s == self.current]
+
     def done(self, stage: str) -> bool:
         return self.stages.get(stage, {}).get("done", False)
 
@@ -274,8 +278,8 @@ def main(argv=None) -> int:
         raise TrainingInterrupted("interrupted: the same command goes on where this one stopped") from None
     finally:
         clock.close()
-    total = sum(clock.seconds(s) for s in STAGES)
-    print(f"wrote {out} in {total / 60:.0f} minutes of stages ({', '.join(f'{s} {clock.seconds(s) / 60:.0f}' for s in STAGES)})",
+    total = sum(clock.seconds(s) for s in clock.ran())
+    print(f"wrote {out} in {total / 60:.0f} minutes of stages ({', '.join(f'{s} {clock.seconds(s) / 60:.0f}' for s in clock.ran())})",
           flush=True)
     if args.no_evaluate:
         return 0
@@ -389,8 +393,8 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
         raise ValueError(f"{model}, the trained model, is missing or has no card: train again with another --work")
     card.update(made_by, train_command=card["command"], fonts=fonts, held_out_fonts=held_out,
                 samples=samples, seeds={"synthesize": args.seed, "train": args.seed},
-                stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in STAGES},
-                total_minutes=round(sum(clock.seconds(s) for s in STAGES) / 60, 1))
+                stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in clock.ran()},
+                total_minutes=round(sum(clock.seconds(s) for s in clock.ran()) / 60, 1))
     if "from" in clock.stages.get("train", {}):
         card.update(fonts_model=clock.stages["train"]["from"])
     if real:
