@@ -133,6 +133,10 @@ def list_models(folders: Path | list[Path] | None = None) -> int:
                   f"{acc}" + ("" if card else " (no model card)") + hidden)
             if card.get("trained_on"):
                 print(f"      data: {card['trained_on']}")
+            if card.get("personal_samples"):  # a personal model (train.personalize, the pad's learning)
+                counts = card["personal_samples"]
+                print(f"      personal: {sum(counts.values())} samples of {len(counts)} labels, "
+                      f"made from {card.get('base_model', 'its base model')}")
     return 0
 
 

@@ -103,3 +103,20 @@ def test_nothing_to_learn_from_is_said_and_a_personal_models_base_is_the_model_i
     rec = session.rec
     rec.card["personalized_from"] = str(tmp_path / "base" / "mnist.h5")
     assert base_of(rec) == tmp_path / "base" / "mnist.h5"
+
+
+def test_list_shows_the_personal_models_with_their_samples(tmp_path, monkeypatch, capsys):
+    from drawpad.cli import list_models
+    from drawpad.model_card import read_card, write_card
+    from drawpad.model_files import personal_dir
+    need(DIGIT_MODEL)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    mine = personal_dir() / "mnist-mine.h5"
+    mine.parent.mkdir(parents=True)
+    shutil.copy(DIGIT_MODEL, mine)
+    write_card(mine, {**read_card(mine), "personal_samples": {"3": 2, "7": 1}, "base_model": "mnist"})
+    assert list_models() == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"{personal_dir()}:" in lines
+    at = next(i for i, line in enumerate(lines) if line.startswith("  mnist-mine: mnist-mine.h5, "))
+    assert "      personal: 3 samples of 2 labels, made from mnist" in lines[at:at + 3]
