@@ -65,6 +65,9 @@ def hangul(args) -> None:
                 if not found.is_file():
                     raise SystemExit(f"error: {found} is missing (train.hangul_recipe writes it)")
                 shutil.copy(found, base_path.with_name("base" + suffix))
+            conversion = Path(args.left_out) / f"without-{w}.onnx"
+            if conversion.is_file():  # kept by the recipe: the copy is not converted again
+                shutil.copy(conversion, base_path.with_suffix(".onnx"))
             base = Recognizer.from_file(base_path)
             if w in base.card.get("writers", []):
                 raise SystemExit(f"error: without-{w}.h5 learned from writer {w}")

@@ -168,8 +168,8 @@ def convert(folder, out, spec: Preprocessing = HANGUL_SPEC, *, labels: list[str]
         raise FolderError(f"{folder}: {len(unknown)} labels are not in the label list, e.g. {unknown[0]!r}")
     if not samples:
         raise FolderError(f"{folder}: no samples")
-    replay_rows = _replay_rows(replay, labels, len(samples) * (1 + copies), replay_share, seed)
     n = len(samples) * (1 + copies)
+    replay_rows = _replay_rows(replay, labels, n, replay_share, seed)
     tmp = out.with_name(f".{out.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)  # a leftover of an interrupted run
     tmp.mkdir(parents=True)

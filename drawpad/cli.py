@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "no TensorFlow); keras: run the .h5 on Keras (default: %(default)s)")
     ap.add_argument("--samples", metavar="DIR",
                     help="keep the drawings you confirm (ENTER) or correct (keys 1-5) under "
-                         "DIR/<model name>/<label>/, for python -m train.personalize (default: "
+                         "DIR/<base model>/<label>/, for python -m train.personalize (default: "
                          f"{default_samples_dir()})")
     ap.add_argument("--no-save", action="store_true", help="keep no drawings (and learn nothing)")
     ap.add_argument("--no-learn", action="store_true",

@@ -82,14 +82,14 @@ class Learner:
             argv = [*self.command, "--model", str(base), "--samples", str(store.folder), "--out", str(out)]
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
-                self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                             **_LOW_PRIORITY)
-                _lower_priority(self.proc.pid)
+                proc = self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                                    text=True, **_LOW_PRIORITY)
+                _lower_priority(proc.pid)
             except OSError as e:
                 session.error(f"learning could not start: {e}")
                 return False
         session.show_learning(f"learning your hand from {store.count()} samples...")
-        threading.Thread(target=self._wait, args=(self.proc, out, base, store.folder, self._swapped),
+        threading.Thread(target=self._wait, args=(proc, out, base, store.folder, self._swapped),
                          daemon=True).start()
         return True
 

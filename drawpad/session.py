@@ -319,12 +319,16 @@ class Session:
             self._emit("reading", reason, {"text": "", "characters": []})
             return None
         self.message = ""
-        self._emit("reading", self.reading, {"text": self.reading, "readings": self._readings_dicts(),
-                                             "characters": [c.as_dict(self.top) for c in self.characters]})
+        self._emit("reading", self.reading, self._reading_data())
         return self.line
 
     def _readings_dicts(self) -> list[dict]:
         return [{"text": r.text, "score": round(r.score, 3)} for r in self.readings]
+
+    def _reading_data(self) -> dict:
+        """A "reading" event's data: the reading, the line's readings, each character."""
+        return {"text": self.reading, "readings": self._readings_dicts(),
+                "characters": [c.as_dict(self.top) for c in self.characters]}
 
     @property
     def reading(self) -> str:
@@ -343,8 +347,7 @@ class Session:
             return False
         self.chosen_reading = rank
         self.say(f"the line is {self.reading}")
-        self._emit("reading", self.reading, {"text": self.reading, "readings": self._readings_dicts(),
-                                             "characters": [c.as_dict(self.top) for c in self.characters]})
+        self._emit("reading", self.reading, self._reading_data())
         return True
 
     @_locked

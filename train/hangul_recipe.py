@@ -397,12 +397,9 @@ def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int
                 total_minutes=round(sum(clock.seconds(s) for s in clock.ran()) / 60, 1))
     if "from" in clock.stages.get("train", {}):
         card.update(fonts_model=clock.stages["train"]["from"])
-    if real:
-        from data_tools.handwriting import read_folder
-
-        writers = sorted({s.writer for s in read_folder(args.hand)})
-        card.update(writers=writers, hand=str(args.hand), copies=args.copies, replay_share=args.replay_share,
-                    left_out={w: str(real[f"without-{w}"]) for w in writers if f"without-{w}" in real})
+    if real:  # the card of the model of every writer lists them (train.hangul)
+        card.update(hand=str(args.hand), copies=args.copies, replay_share=args.replay_share,
+                    left_out={w: str(real[f"without-{w}"]) for w in card["writers"] if f"without-{w}" in real})
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def write(tmp: Path):
@@ -444,9 +441,8 @@ def write_replay(out: Path, fonts: Path, hand: Path | None, seed: int) -> None:
         if data == hand:  # the real samples as written: copy 0, not the fonts' rows replayed in it
             with open(data / "samples.csv", encoding="utf-8", newline="") as fh:
                 rows = list(csv.DictReader(fh))
-            inked = np.load(data / "images.npy", mmap_mode="r").any(axis=(1, 2))  # not an unreadable cell's blank
-            eligible = np.array([k for k, r in enumerate(rows) if r["copy"] == "0" and r["writer"] != "replay"
-                                 and inked[k]])
+            eligible = np.array([k for k, r in enumerate(rows) if r["copy"] == "0" and r["writer"] != "replay"])
+            eligible = eligible[np.load(data / "images.npy", mmap_mode="r")[eligible].any(axis=(1, 2))]  # not a blank
         chosen = pick(y, eligible, per_label)
         images.append(np.load(data / "images.npy", mmap_mode="r")[chosen])
         labels.append(y[chosen])
