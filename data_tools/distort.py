@@ -9,18 +9,21 @@ import cv2
 import numpy as np
 
 
-def affine_matrix(rotate_deg: float = 0.0, shear: float = 0.0, stretch: float = 0.0) -> np.ndarray:
-    """2x2: rotate, slant (x += shear * y) and stretch (log aspect ratio), for (x, y) columns."""
+def affine_matrix(rotate_deg: float = 0.0, shear: float = 0.0, stretch: float = 0.0,
+                  rise: float = 0.0) -> np.ndarray:
+    """2x2: rotate, slant (x += shear * y), stretch (log aspect ratio) and rise (y -= rise * x:
+    horizontal strokes climbing to the right, verticals kept), for (x, y) columns."""
     a = np.deg2rad(rotate_deg)
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    return rot @ np.array([[1, shear], [0, 1]]) @ np.diag([np.exp(stretch), np.exp(-stretch)])
+    return (rot @ np.array([[1, 0], [-rise, 1]]) @ np.array([[1, shear], [0, 1]])
+            @ np.diag([np.exp(stretch), np.exp(-stretch)]))
 
 
 def affine(img: np.ndarray, rotate_deg: float = 0.0, shear: float = 0.0,
-           stretch: float = 0.0) -> np.ndarray:
-    """Rotate, slant and stretch (see affine_matrix) about the centre."""
+           stretch: float = 0.0, rise: float = 0.0) -> np.ndarray:
+    """Rotate, slant, stretch and rise (see affine_matrix) about the centre."""
     h, w = img.shape
-    m = affine_matrix(rotate_deg, shear, stretch)
+    m = affine_matrix(rotate_deg, shear, stretch, rise)
     c = np.array([w / 2, h / 2])
     return cv2.warpAffine(img, np.hstack([m, (c - m @ c)[:, None]]), (w, h), flags=cv2.INTER_LINEAR)
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from data_tools.distort import affine, elastic, pen_width
 from data_tools.parallel import pool
-from data_tools.pen import move_parts, redraw
+from data_tools.pen import RISE, move_parts, redraw, squeeze_bottom
 from data_tools.phd08 import _replace_dir
 from data_tools.progress import Progress
 from drawpad.errors import DrawpadError, ImageError
@@ -48,6 +48,7 @@ TURN = 4            # most rotation, degrees
 STRETCH = 0.15      # most change of the aspect ratio (log)
 WARP = 0.06         # elastic warp: most displacement, * the ink's size
 REDRAW_P = 0.6      # share of variants whose centre lines are redrawn as pen paths
+CURSIVE_P = 0.5     # share of those redrawn cursively (data_tools.pen), rising and squeezed
 MOVE_P = 0.6        # share whose jamo are moved against each other
 CHUNK = 64          # samples a worker job preprocesses
 
@@ -115,13 +116,17 @@ def rewrite(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
     pad = size // 2  # slant, warps and hooks reach past the box
     work = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
     work[pad:pad + h, pad:pad + w] = ink[y:y + h, x:x + w] / 255.0
+    pen = rng.random() < REDRAW_P
+    cursive = pen and rng.random() < CURSIVE_P
     if rng.random() < MOVE_P * strength:
         work = move_parts(work, rng, size)
+    if cursive:
+        work = squeeze_bottom(work, rng)
     work = affine(work, rotate_deg=rng.uniform(-TURN, TURN) * strength, shear=rng.uniform(-SLANT, SLANT) * strength,
-                  stretch=rng.uniform(-STRETCH, STRETCH) * strength)
+                  stretch=rng.uniform(-STRETCH, STRETCH) * strength, rise=rng.uniform(0, RISE) * strength * cursive)
     work = elastic(work, rng, alpha=size * WARP * strength, sigma=size * 0.2)
-    if rng.random() < REDRAW_P:
-        work = redraw(work, rng, size)
+    if pen:
+        work = redraw(work, rng, size, cursive=cursive)
     else:
         work = pen_width(work, int(rng.integers(-1, 3)) * max(1, size // 60))
     return (255 - np.clip(work, 0, 1) * 255).astype(np.uint8)

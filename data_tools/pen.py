@@ -1,7 +1,9 @@
-"""Font glyphs redrawn as if with a mouse: centre lines as pen paths, parts moved apart.
+"""Font glyphs redrawn as if with a mouse or a quick pen: centre lines as pen paths, parts
+moved apart, and cursively (corners rounded, short strokes cut to ticks, nearby stroke ends
+joined as a pen that is not lifted joins them, the last part squeezed).
 
-Used by the font synthesizer (data_tools/synth.py) next to the distortions in
-data_tools/distort.py. Images are float32 0..1, ink-high (white on black), of a
+Used by the font synthesizer (data_tools/synth.py) and the real-handwriting reader
+(data_tools/handwriting.py) next to the distortions in data_tools/distort.py. Images are float32 0..1, ink-high (white on black), of a
 glyph rendered at `size` px; every length here is a fraction of `size`.
 """
 from __future__ import annotations
@@ -24,6 +26,14 @@ BACK = 1 / 12          # how far back (* size) along the stroke an end's directi
 SHIFT = 0.05           # move_parts: most a part moves, per axis
 SCALE = (0.9, 1.1)     # move_parts: its scale about its own centre
 SPECK = 0.002          # move_parts: parts smaller than this * size**2 px stay where they are
+# Cursive (redraw(cursive=True)), from how the cursive writer of hangul-hand writes:
+ROUND = (0.04, 0.12)   # corners rounded over about this * size: ㅁ, ㅇ, ㄹ as quick loops
+TICK = 0.15            # an end stroke shorter than this * size (ㅕ's bars, ㅊ's top) ...
+TICK_CUT = (0.3, 0.7)  # ... loses this share of its length, from its free end
+JOIN = 0.25            # stroke ends closer than this * size, with paper between them, ...
+JOIN_P = 0.5           # ... are joined by the pen this often: ㅕ's bars as one zigzag
+SQUEEZE = (0.6, 0.9)   # squeeze_bottom: the lowest part's height scaled by this
+RISE = 0.25            # most rise of the horizontals (affine's rise; tan 14 degrees)
 
 _SUB = 16  # cv2 drawing with shift=4: coordinates in 1/16 px, so the wobble is not rounded away
 # Half of the 8 neighbour offsets (dy, dx): each skeleton edge is found once.
@@ -90,10 +100,68 @@ def _flourishes(pts: np.ndarray, ends: list[int], backs: list[int],
                            np.stack([tip, hook], 1)[u[2] < HOOK_P]])
 
 
+def _round_corners(points: np.ndarray, pairs: np.ndarray, ends: list[int], radius: float) -> np.ndarray:
+    """Each point pulled towards its neighbours' mean, the stroke ends held: a corner turns into
+    a curve of about `radius` px (a walk's spread grows as the square root of the steps)."""
+    n = len(points)
+    degree = np.bincount(pairs.ravel(), minlength=n)[:, None].astype(np.float64)
+    free = np.ones((n, 1))
+    free[ends] = 0
+    free[degree[:, 0] == 0] = 0
+    steps = min(200, int(2 * radius ** 2))
+    both = np.concatenate([pairs, pairs[:, ::-1]])
+    for _ in range(steps):
+        total = np.stack([np.bincount(both[:, 0], points[both[:, 1], c], n) for c in (0, 1)], 1)
+        points = points + 0.5 * free * (total / np.maximum(degree, 1) - points)
+    return points
+
+
+def _ticks(pairs: np.ndarray, n: int, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Which points stay (bool, n) once each short end stroke (from a free end to a junction,
+    shorter than TICK * size) has lost TICK_CUT of its length from its free end."""
+    both = np.concatenate([pairs, pairs[:, ::-1]])
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    start = np.searchsorted(both[:, 0], np.arange(n + 1)).tolist()
+    nbr = both[:, 1].tolist()
+    keep = np.ones(n, bool)
+    for end in (i for i in range(n) if start[i + 1] - start[i] == 1):
+        path, prev, cur = [end], -1, end
+        while len(path) <= TICK * size:
+            nxt = [j for j in nbr[start[cur]:start[cur + 1]] if j != prev]
+            if len(nxt) != 1:
+                break
+            prev, cur = cur, nxt[0]
+            path.append(cur)
+        if len(path) <= TICK * size and start[cur + 1] - start[cur] > 2:  # reached a junction
+            keep[path[:int(len(path) * rng.uniform(*TICK_CUT))]] = False
+    return keep
+
+
+def _joins(points: np.ndarray, ends: list[int], ink: np.ndarray,
+           rng: np.random.Generator, size: int) -> np.ndarray:
+    """Pairs of stroke ends (K x 2 indices) closer than JOIN * size with paper between them
+    (not two ends of one short stroke), each pair JOIN_P of the time, each end at most once:
+    where a quick pen goes on to the next stroke without lifting."""
+    found, used = [], set()
+    e = points[ends]
+    dist = np.hypot(*(e[:, None] - e[None]).transpose(2, 0, 1))
+    t = np.linspace(0.2, 0.8, 7)[:, None]
+    for a, b in zip(*np.nonzero(np.triu(dist < JOIN * size, 1))):
+        if a in used or b in used or rng.random() >= JOIN_P:
+            continue
+        way = np.clip(np.round(e[a] + t * (e[b] - e[a])).astype(np.int64), 0, np.array(ink.shape[::-1]) - 1)
+        if ink[way[:, 1], way[:, 0]].mean() > 0.3:  # along the ink: the same stroke
+            continue
+        used |= {a, b}
+        found.append((ends[a], ends[b]))
+    return np.array(found, np.int64).reshape(-1, 2)
+
+
 def redraw(gray: np.ndarray, rng: np.random.Generator, size: int, *,
-           width: float | None = None) -> np.ndarray:
+           width: float | None = None, cursive: bool = False) -> np.ndarray:
     """The glyph's centre lines drawn again with a round pen of `width` px (random when None),
-    wobbling, overshooting some stroke ends and hooking some. Float32 0..1, gray's shape."""
+    wobbling, overshooting some stroke ends and hooking some; `cursive`: corners rounded,
+    short end strokes cut to ticks and nearby ends joined first. Float32 0..1, gray's shape."""
     out = np.zeros(gray.shape, np.float32)
     ink = gray > 0.5
     if not ink.any():
@@ -110,9 +178,17 @@ def redraw(gray: np.ndarray, rng: np.random.Generator, size: int, *,
     reach = int(np.ceil((WOBBLE + OVERSHOOT + HOOK[1]) * size + width / 2)) + 2
     x0, y0 = max(0, x - reach), max(0, y - reach)
     x1, y1 = min(gray.shape[1], x + w + reach), min(gray.shape[0], y + h + reach)
+    joins = np.zeros((0, 2), np.int64)
+    if cursive:
+        keep = _ticks(pairs, len(points), rng, size)
+        index = np.cumsum(keep) - 1
+        points, pairs = points[keep], index[pairs[keep[pairs].all(1)]]
+        ends = _end_directions(pairs, len(points), 1)[0]
+        points = _round_corners(points, pairs, ends, rng.uniform(*ROUND) * size)
+        joins = _joins(points, ends, ink[y:y + h, x:x + w], rng, size)
     pts = _wobble(points, rng, size) + (x - x0, y - y0)
     ends, backs = _end_directions(pairs, len(pts), max(3, round(size * BACK)))
-    segs = np.concatenate([pts[pairs], _flourishes(pts, ends, backs, rng, size)])
+    segs = np.concatenate([pts[pairs], pts[joins], _flourishes(pts, ends, backs, rng, size)])
     # The centre lines as zeros: every point (a lone one is a dot) and a line to each neighbour,
     # so the strokes stay connected however the points moved.
     paper = np.full((y1 - y0, x1 - x0), 255, np.uint8)
@@ -155,3 +231,18 @@ def move_parts(gray: np.ndarray, rng: np.random.Generator, size: int) -> np.ndar
     for y0, y1, x0, x1, part in moved:
         np.maximum(out[y0:y1, x0:x1], part, out=out[y0:y1, x0:x1])
     return out
+
+
+def squeeze_bottom(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The lowest part of the ink (a final consonant, the ㅡ of 그) squeezed up, as quick hands
+    write it: what lies below a line at 55-75% of the ink's height keeps SQUEEZE of its height
+    under that line. Float32 0..1, gray's shape."""
+    ys = np.nonzero((gray > 0.5).any(1))[0]
+    if len(ys) == 0:
+        return gray.astype(np.float32, copy=False)
+    top, bottom = ys[0], ys[-1] + 1
+    line = top + (bottom - top) * rng.uniform(0.55, 0.75)
+    rows = np.arange(gray.shape[0], dtype=np.float32)
+    source = np.where(rows > line, line + (rows - line) / rng.uniform(*SQUEEZE), rows)
+    xs, ys = np.meshgrid(np.arange(gray.shape[1], dtype=np.float32), source.astype(np.float32))
+    return cv2.remap(gray.astype(np.float32, copy=False), xs, ys, cv2.INTER_LINEAR)

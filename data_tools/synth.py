@@ -10,7 +10,9 @@ threshold and slant, each at level 0-2, plus elastic distortion and stroke-
 width changes so the strokes look more like handwriting. With --pen P, that share
 of the samples is redrawn as pen strokes along the glyph's centre lines
 (data_tools.pen), and most samples get each connected part (mostly a jamo) moved
-and scaled a little on its own. A font without a glyph for a syllable is
+and scaled a little on its own; --cursive C of those pen samples are written as a
+quick hand writes (corners rounded, short strokes cut to ticks, nearby strokes
+joined, horizontals rising, the bottom part squeezed). A font without a glyph for a syllable is
 detected and skipped, never drawn as a tofu box.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ from skimage.morphology import skeletonize
 
 from data_tools.distort import affine, elastic, pen_width
 from data_tools.parallel import pool
-from data_tools.pen import move_parts, redraw
+from data_tools.pen import RISE, move_parts, redraw, squeeze_bottom
 from data_tools.progress import Progress
 from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
@@ -157,10 +159,11 @@ def stroke_width(gray: np.ndarray) -> float:
 
 
 def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator,
-                  pen: bool = False) -> np.ndarray | None:
+                  pen: bool = False, cursive: bool = False) -> np.ndarray | None:
     """One PHD08-like sample: H x W uint8 bits, 1 = ink, cropped to the ink. `pen`: its
-    centre lines redrawn as pen strokes (data_tools.pen), as a mouse draws; else the
-    font's own outline with a scan's look (blur, copy noise, threshold).
+    centre lines redrawn as pen strokes (data_tools.pen), as a mouse draws, `cursive` too
+    as a quick hand writes; else the font's own outline with a scan's look (blur, copy
+    noise, threshold).
 
     None when the sample came out unusable (almost no ink, or solid ink).
     """
@@ -170,15 +173,18 @@ def render_sample(path: str, ch: str, levels: tuple, rng: np.random.Generator,
     # Hands place and size a syllable's parts less evenly than a font: each jamo moves a little.
     if rng.random() < 0.7:
         gray = move_parts(gray, rng, size)
+    cursive = pen and cursive
+    if cursive:
+        gray = squeeze_bottom(gray, rng)
     # Fonts differ most in proportions and in where a syllable's parts sit, so
     # the aspect ratio changes a lot and a coarse warp moves the parts against
     # each other; a fine warp then roughens the strokes. With only the fine warp
     # and +-8% stretch, models read fonts of other packages far worse (docs/hangul.md).
     gray = affine(gray, rotate_deg=rng.uniform(-4, 4), shear=SLANTS[sl] + rng.uniform(-0.05, 0.05),
-                  stretch=rng.uniform(-0.25, 0.25))
+                  stretch=rng.uniform(-0.25, 0.25), rise=rng.uniform(0, RISE) if cursive else 0.0)
     gray = elastic(gray, rng, alpha=size * 0.10, sigma=size * 0.25)
     if pen:
-        gray = redraw(gray, rng, size)
+        gray = redraw(gray, rng, size, cursive=cursive)
     else:
         gray = elastic(gray, rng, alpha=size * 0.04, sigma=size * 0.12)
         change = int(rng.integers(-1, 2)) * max(1, size // 40)
@@ -224,9 +230,10 @@ def dump_text(samples: list[tuple[str, np.ndarray]]) -> bytes:
 
 
 def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path, pen: float = 0.0,
-               resume: bool = False):
+               resume: bool = False, cursive: float = 0.0):
     """All samples of one syllable -> out/<ch>.txt (written whole or not at all); with
-    `resume`, a file already there is kept. `pen`: the share redrawn as pen strokes.
+    `resume`, a file already there is kept. `pen`: the share redrawn as pen strokes,
+    `cursive`: the share of those written cursively.
     -> (samples written, fonts that lack the syllable)."""
     rng = np.random.default_rng([seed, ord(ch)])
     missing = [path for path in fonts if not has_glyph(path, ch)]
@@ -238,7 +245,8 @@ def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path, p
             continue
         for k in rng.choice(len(LEVELS), size=min(per_font, len(LEVELS)), replace=False):
             levels = LEVELS[k]
-            bits = render_sample(path, ch, levels, rng, pen=bool(rng.random() < pen))
+            bits = render_sample(path, ch, levels, rng, pen=bool(rng.random() < pen),
+                                 cursive=bool(cursive) and bool(rng.random() < cursive))
             if bits is not None:
                 samples.append((f"{font_code(path)}_" + "_".join(map(str, levels)), bits))
     write_atomically(out / f"{ch}.txt", dump_text(samples))
@@ -247,7 +255,7 @@ def synth_file(ch: str, fonts: list[str], per_font: int, seed: int, out: Path, p
 
 def synthesize(fonts: list, out, labels: list[str], per_font: int = 6, seed: int = 0,
                workers: int = 1, progress: bool = True, pen: float = 0.0,
-               resume: bool = False) -> tuple[int, dict[str, list[str]]]:
+               resume: bool = False, cursive: float = 0.0) -> tuple[int, dict[str, list[str]]]:
     """-> (samples written, {font: [syllables it lacks]}). `resume`: syllable files already
     in `out` (an interrupted run's) are kept, not written again."""
     out = Path(out)
@@ -262,7 +270,7 @@ def synthesize(fonts: list, out, labels: list[str], per_font: int = 6, seed: int
     total, lacking = 0, {}
     paths = [str(f) for f in fonts]
     with pool(workers) as executor:
-        jobs = [executor.submit(synth_file, ch, paths, per_font, seed, out, pen, resume) for ch in labels]
+        jobs = [executor.submit(synth_file, ch, paths, per_font, seed, out, pen, resume, cursive) for ch in labels]
         for ch, job in zip(labels, jobs):
             n, missing = job.result()
             total += n
@@ -286,6 +294,9 @@ def main(argv=None) -> int:
                     help="samples per font and syllable, distinct field combinations (default %(default)s)")
     ap.add_argument("--pen", type=float, default=0.0,
                     help="share of the samples redrawn as pen strokes, as a mouse draws (default %(default)s)")
+    ap.add_argument("--cursive", type=float, default=0.0,
+                    help="share of those pen samples written cursively, as a quick hand writes: joined, "
+                         "rounded, rising, the bottom squeezed (default %(default)s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1, help="processes (default %(default)s)")
     args = ap.parse_args(argv)
@@ -305,7 +316,7 @@ def main(argv=None) -> int:
         print(f"{len(fonts)} fonts, {len(labels)} syllables, up to {args.per_font} samples each",
               file=sys.stderr)
         total, lacking = synthesize(fonts, args.out, labels, args.per_font, args.seed,
-                                    max(1, args.workers), pen=args.pen)
+                                    max(1, args.workers), pen=args.pen, cursive=args.cursive)
     except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

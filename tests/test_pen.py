@@ -171,3 +171,89 @@ def test_stroke_ends_run_on_along_the_stroke_and_some_hook_away():
                 assert HOOK[0] * SIZE - 1e-9 <= length <= HOOK[1] * SIZE + 1e-9
                 assert HOOK_TURN[0] - 1e-6 <= turn <= HOOK_TURN[1] + 1e-6
     assert 15 <= runs <= 45 and 5 <= hooks <= 25, (runs, hooks)
+
+
+# Cursive: on shapes whose cursive forms are known.
+
+def bars() -> np.ndarray:
+    """ㅕ's two short bars against a stem: their free ends 20 px apart, paper between."""
+    img = page()
+    cv2.line(img, (110, 60), (110, 130), 1.0, 5)
+    cv2.line(img, (88, 82), (110, 82), 1.0, 5)
+    cv2.line(img, (88, 102), (110, 102), 1.0, 5)
+    return img
+
+
+def test_a_cursive_redraw_keeps_shape_range_and_box_and_is_deterministic():
+    g = glyph()
+    for seed in range(6):
+        out = redraw(g, np.random.default_rng(seed), SIZE, cursive=True)
+        assert out.dtype == np.float32 and out.shape == g.shape and 0 <= out.min() and out.max() <= 1
+        assert np.abs(box(out) - box(g)).max() <= 0.2 * SIZE, seed
+    a, b = (redraw(g, np.random.default_rng(3), SIZE, cursive=True) for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_cursive_joins_nearby_stroke_ends_without_lifting_the_pen_some_of_the_time():
+    from data_tools import pen
+    g = bars()
+    gap = ink(g)[86:99, 86:95].sum()  # the paper between the bars' free ends
+    assert gap == 0
+    joined = [ink(redraw(g, np.random.default_rng(s), SIZE, width=4, cursive=True))[86:99, 80:100].sum() > 0
+              for s in range(16)]
+    assert 3 <= sum(joined) <= 13, joined  # JOIN_P of the time, not always, not never
+    far = page()  # the same bars 60 px apart are never joined
+    cv2.line(far, (110, 40), (110, 150), 1.0, 5)
+    cv2.line(far, (88, 50), (110, 50), 1.0, 5)
+    cv2.line(far, (88, 140), (110, 140), 1.0, 5)
+    assert 60 > pen.JOIN * SIZE
+    for s in range(8):
+        out = ink(redraw(far, np.random.default_rng(s), SIZE, width=4, cursive=True))
+        assert out[60:130, 80:100].sum() == 0, s
+
+
+def test_cursive_cuts_a_short_end_stroke_to_a_tick_but_leaves_long_strokes():
+    from data_tools.pen import _skeleton_graph, _ticks
+    t = np.zeros((80, 80), bool)
+    t[40:43, 5:75] = True   # a long bar
+    t[30:40, 38:41] = True  # a short stub on it, 10 px (TICK * SIZE is 9.6)
+    t[43:50, 38:41] = True
+    points, pairs = _skeleton_graph(t)
+    for seed in range(5):
+        keep = _ticks(pairs, len(points), np.random.default_rng(seed), 80)
+        gone = points[~keep]
+        assert len(gone) > 0, seed
+        assert (np.abs(gone[:, 0] - 39) <= 1).all(), seed  # only the stubs lose points
+        assert points[keep][:, 0].min() <= 6 and points[keep][:, 0].max() >= 73  # the bar keeps its ends
+
+
+def test_cursive_rounds_corners_keeps_straight_runs_and_holds_stroke_ends():
+    from data_tools.pen import _end_directions, _round_corners, _skeleton_graph
+    sq = np.zeros((192, 192), bool)
+    cv2.rectangle(sq.view(np.uint8), (70, 70), (122, 122), 1, 4)
+    ell = np.zeros((192, 192), bool)  # a ㄴ: two strokes, a corner, two free ends
+    cv2.polylines(ell.view(np.uint8), [np.array([[40, 20], [40, 150], [170, 150]])], False, 1, 4)
+    for img in (sq, ell):
+        points, pairs = _skeleton_graph(img)
+        ends = _end_directions(pairs, len(points), 1)[0]
+        out = _round_corners(points, pairs, ends, 6.0)
+        corner = np.argmin(np.hypot(*(points - points.min(0)).T))  # the top-left (ㄴ: bottom-left) corner
+        corner = corner if img is sq else np.argmin(np.hypot(points[:, 0] - 40, points[:, 1] - 150))
+        assert np.hypot(*(out[corner] - points[corner])) > 2, img is sq  # pulled inside
+        middle = np.argmin(np.hypot(points[:, 0] - 96, points[:, 1] - points[:, 1].max()))
+        assert np.hypot(*(out[middle] - points[middle])) < 0.5  # a straight run stays
+        np.testing.assert_array_equal(out[ends], points[ends])  # the ends are held
+    assert len(ends) == 2
+
+
+def test_squeeze_bottom_squeezes_only_the_lowest_part():
+    from data_tools.pen import squeeze_bottom
+    g = page()
+    cv2.rectangle(g, (60, 40), (130, 100), 1.0, -1)  # the top part
+    cv2.rectangle(g, (60, 130), (130, 160), 1.0, -1)  # the bottom part
+    for seed in range(4):
+        out = squeeze_bottom(g, np.random.default_rng(seed))
+        np.testing.assert_array_equal(ink(out)[:100], ink(g)[:100])
+        rows = np.nonzero(ink(out).any(1))[0]
+        assert 150 < rows[-1] < 158 or rows[-1] <= 150, rows[-1]  # the bottom rose
+        assert ink(out)[100:].sum() < 0.92 * ink(g)[100:].sum()
