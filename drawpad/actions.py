@@ -5,8 +5,9 @@ the widget's messages), so both front ends drive drawpad.session as the window d
 An action is a JSON object: {"action": "stroke", "points": [[x, y], ...]} (canvas pixels),
 "recognize", "clear", "undo", "live", "pick" (char, index: 0 the best guess), "more"
 (char, start: that character's guesses from there), "enter" (the reading to the text),
-"backspace", "model" (name: one of the models listed), "hello" (just the view). The view
-is the session's state plus the models to switch between and the current one's name.
+"backspace", "model" (name: one of the models listed), "learn" (personalize now), "base"
+(back to the base model), "hello" (just the view). The view is the session's state plus
+the models to switch between and the current one's name.
 """
 from __future__ import annotations
 
@@ -53,7 +54,11 @@ class Models:
             return self._loaded[name]
 
     def name_of(self, rec) -> str | None:
-        return next((name for name, r in self._loaded.items() if r is rec), None)
+        """A recognizer's name: a listed model's, else its file's (a personal model learned
+        in the background, drawpad.learner)."""
+        if rec is None:
+            return None
+        return next((name for name, r in self._loaded.items() if r is rec), None) or Path(rec.source).stem
 
 
 def points(value, budget: int = MAX_POINTS) -> list[tuple[float, float]]:
@@ -98,8 +103,9 @@ def view(session: Session, models: Models) -> dict:
     return {**session.state(), "models": models.names, "current": models.name_of(session.rec)}
 
 
-def apply(session: Session, models: Models, message) -> dict:
-    """Apply one action to the session; -> the view. BadAction for a malformed action."""
+def apply(session: Session, models: Models, message, learner=None) -> dict:
+    """Apply one action to the session; -> the view. BadAction for a malformed action.
+    `learner`: the drawpad.learner.Learner watching the session (None: it learns nothing)."""
     if not isinstance(message, dict):
         raise BadAction('an action is a JSON object such as {"action": "recognize"}')
     action = message.get("action")
@@ -132,6 +138,13 @@ def apply(session: Session, models: Models, message) -> dict:
         rec = models.get(message.get("name"))
         if rec is not session.rec:
             session.use_model(rec)
+    elif action in ("learn", "base") and learner is None:
+        session.say("learning is off: no samples are kept (--no-save)" if session.store is None
+                    else "this pad does not learn in the background (python -m train.personalize does)")
+    elif action == "learn":
+        learner.learn(session)
+    elif action == "base":
+        learner.back_to_base(session)
     else:
         raise BadAction(f"unknown action {str(action)[:40]!r}")
     return {**view(session, models), **extra}

@@ -140,6 +140,14 @@ def list_models(folders: Path | list[Path] | None = None) -> int:
     return 0
 
 
+def learner(args):
+    """What gives the Learner of the window's session, or of a web server's pages (session
+    None): personal models loaded with the engine only, as M loads the other model."""
+    every = 1 << 62 if args.no_learn else max(1, args.learn_every)
+    return lambda session, **options: Learner(session, lambda path: loader(path, engine=args.engine)(),
+                                              every=every, **options)
+
+
 def serve(args, load, samples: Path | None) -> int:
     """drawpad serve: the start model loaded with every option given, the others listed by
     --list (switched to in the page) with the engine only, as M loads the other model."""
@@ -150,7 +158,7 @@ def serve(args, load, samples: Path | None) -> int:
     start = resolve_model(args.model)
     models = Models(start, listed_models(),
                     lambda path: load() if path == start else loader(path, engine=args.engine)())
-    return run_server(models, args.host, args.port, samples=samples, top=args.top)
+    return run_server(models, args.host, args.port, samples=samples, top=args.top, learn=learner(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,13 +240,8 @@ def main(argv=None) -> int:
 
         # M switches to the other shipped model: Hangul from digits, digits from anything else.
         other = DEFAULT_MODEL if args.model == HANGUL_MODEL else HANGUL_MODEL
-
-        def learner(session):
-            every = 1 << 62 if args.no_learn else max(1, args.learn_every)
-            return Learner(session, lambda path: loader(path, engine=args.engine)(), every=every)
-
         return run_pad(load, top=args.top, other=lambda: loader(resolve_model(other), engine=args.engine)(),
-                       samples=samples, learn=learner)
+                       samples=samples, learn=learner(args))
     except DrawpadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,21 +1,25 @@
 """Learning the user's hand while they write: personalization in the background.
 
-After every `every` new samples of the model in use (and when asked), `python -m
-train.personalize` makes a personal model from all of that model's samples in another
-process, at low priority, so drawing stays smooth; when it is ready the session
-recognizes with it (Session.use_model), and until then the model in use goes on. A run
-that fails or is interrupted says so in one line and changes nothing. Personal models
-live in the user's data folder (drawpad.model_files.personal_dir), named
-<base model>-mine.h5, and are always made from the base model, never from an earlier
-personal model, so they do not drift. A front end shows Session.learning and the events.
+After every `every` new samples of a model (and when asked), `python -m train.personalize`
+makes a personal model from all of that model's samples in another process, at low
+priority, so drawing stays smooth; when it is ready the sessions drawing on that model
+(the window's; a web server's pages) recognize with it (Session.use_model), and until
+then the model in use goes on. A run that fails or is interrupted says so in one line
+and changes nothing. Personal models live in the user's data folder
+(drawpad.model_files.personal_dir), named <base model>-mine.h5, and are always made from
+the base model, never from an earlier personal model, so they do not drift. A front end
+shows Session.learning and the events.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import signal
 import subprocess
 import sys
 import threading
+import weakref
 from pathlib import Path
 
 from drawpad.errors import DrawpadError
@@ -39,71 +43,94 @@ def personal_model(rec, folder: Path | None = None) -> Path:
 class Learner:
     """Watches `session`'s samples and keeps a personal model of its model learning. `load`
     turns a model file into a Recognizer; `command` the personalize command line (before
-    --model, --samples, --out); `models` where personal models go."""
+    --model, --samples, --out); `models` where personal models go; `lock`, when given, is
+    held while a personal model is swapped into a session (a web server's: its sessions
+    share recognizers, one action at a time).
+
+    A web server has one Learner for all its pages (session None, then attach() each):
+    their samples go to the same folders, so one personalization at a time, over all of
+    them, is what a person's samples need; a Learner per page would run two personalizations
+    of the same model at once, on 2 cores, both writing the same personal model."""
 
     def __init__(self, session, load, *, every: int = EVERY, models: Path | None = None,
-                 command: list[str] | None = None):
+                 command: list[str] | None = None, lock=None):
         self.session, self.load, self.every = session, load, every
         self.models = models or personal_dir()
         self.command = command or [sys.executable, "-m", "train.personalize"]
-        self.new = 0          # samples since the last personalization started
+        self.new: dict[Path, int] = {}  # samples folder -> its samples since its last personalization started
         self.proc: subprocess.Popen | None = None
-        self._again = False   # asked while a run was going: run once more after it
+        self._asked: dict[Path, object] = {}  # asked while a run was going, by folder: the session, to run after it
         self._bases: dict[Path, Path] = {}  # personal model -> the base model it was made from
-        self._swapped = 0     # model changes by the user (B, M): a run started before one is not swapped in
+        # session -> its model changes by the user (B, M): a run started before one is not swapped in
+        self._swapped: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._closing = False
         self._lock = threading.Lock()
-        session.listen(self._on_event)
+        self._swap_lock = lock or contextlib.nullcontext()
+        if session is not None:
+            self.attach(session)
 
-    def _on_event(self, event) -> None:
+    def attach(self, session) -> None:
+        """Watch `session` too (a web server's new page); a session forgotten is dropped."""
+        with self._lock:
+            self._swapped[session] = 0
+        session.listen(functools.partial(self._on_event, session))
+
+    def _on_event(self, session, event) -> None:
         if event.kind == "sample" and not event.data.get("replaced"):  # a new pick is no new sample
-            self.new += 1
-            if self.new >= self.every:
-                self.learn()
+            folder = session.store.folder
+            with self._lock:
+                self.new[folder] = self.new.get(folder, 0) + 1
+                due = self.new[folder] >= self.every
+            if due:
+                self.learn(session)
         elif event.kind == "model":
-            self.new = 0  # another model: its own count
-            self._swapped += 1
+            with self._lock:
+                self._swapped[session] = self._swapped.get(session, 0) + 1
 
-    def learn(self) -> bool:
-        """Personalize the model in use now (in the background). False, said on screen, when
-        there is nothing to learn from."""
-        session = self.session
+    def learn(self, session=None) -> bool:
+        """Personalize the model `session` (None: the Learner's own) uses now, in the background.
+        False, said on screen, when there is nothing to learn from."""
+        session = session or self.session
         rec, store = session.rec, session.store
         if rec is None or store is None or not store.count():
             session.say("nothing to learn from yet: correct (1-5) or confirm (ENTER) some drawings first")
             return False
+        folder, problem = store.folder, None
         with self._lock:
             if self.proc is not None:
-                self._again = True
+                self._asked[folder] = session
                 return True
-            self.new = 0
+            self.new[folder] = 0
             out = personal_model(rec, self.models)
             base = self._base(rec)
-            argv = [*self.command, "--model", str(base), "--samples", str(store.folder), "--out", str(out)]
+            # who shows it: every session drawing on this model now, with its count of model changes
+            watching = {s: n for s, n in self._swapped.items() if s.store is not None and s.store.folder == folder}
+            argv = [*self.command, "--model", str(base), "--samples", str(folder), "--out", str(out)]
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 proc = self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                                     text=True, **_LOW_PRIORITY)
                 _lower_priority(proc.pid)
             except OSError as e:
-                session.error(f"learning could not start: {e}")
-                return False
-        session.show_learning(f"learning your hand from {store.count()} samples...")
-        threading.Thread(target=self._wait, args=(proc, out, base, store.folder, self._swapped),
-                         daemon=True).start()
+                problem = e
+        if problem:
+            session.error(f"learning could not start: {problem}")
+            return False
+        for s in watching:
+            s.show_learning(f"learning your hand from {store.count()} samples...")
+        threading.Thread(target=self._wait, args=(proc, out, base, folder, watching), daemon=True).start()
         return True
 
     def _base(self, rec) -> Path:
         return self._bases.get(Path(rec.source)) or base_of(rec)
 
-    def _wait(self, proc: subprocess.Popen, out: Path, base: Path, folder: Path, swapped: int) -> None:
+    def _wait(self, proc: subprocess.Popen, out: Path, base: Path, folder: Path, watching: dict) -> None:
         err = proc.communicate()[1] or ""
         with self._lock:
             self.proc = None
-            again, self._again = self._again, False
+            asked = self._asked.pop(next(iter(self._asked)), None) if self._asked else None
         if self._closing:  # the pad stopped it on its way out
             return
-        session = self.session
         personal = problem = None
         if proc.returncode != 0:
             problem = (f"it was stopped (signal {-proc.returncode})" if proc.returncode < 0 else
@@ -114,28 +141,34 @@ class Learner:
                 personal = self.load(out)  # already converted by train.personalize: opened at once
             except Exception as e:  # noqa: BLE001 - any failure is one line, and the pad goes on
                 problem = str(e) or type(e).__name__
-        session.show_learning("")
-        if problem:
-            session.error(f"learning failed, the model in use goes on: {problem}")
-        else:
+        if personal is not None:
             self._bases[Path(personal.source)] = base
-            # still drawing on that model, and the user did not change models meanwhile (B, M)
-            if session.store is not None and session.store.folder == folder and self._swapped == swapped:
-                session.use_model(personal)
-                session.say(f"now reading with your personal model ({out.name})")
-        if again:
-            self.learn()
+        for session, swapped in watching.items():
+            session.show_learning("")
+            if problem:
+                session.error(f"learning failed, the model in use goes on: {problem}")
+                continue
+            with self._swap_lock, session.lock:
+                # still drawing on that model, and the user did not change models meanwhile (B, M)
+                if (session.store is not None and session.store.folder == folder
+                        and self._swapped.get(session) == swapped):
+                    session.use_model(personal)
+                    session.say(f"now reading with your personal model ({out.name})")
+        if asked is not None:
+            self.learn(asked)
 
-    def back_to_base(self) -> bool:
-        """Recognize with the base model again (the personal model is kept on disk)."""
-        rec = self.session.rec
+    def back_to_base(self, session=None) -> bool:
+        """Recognize with the base model again in `session` (None: the Learner's own); the
+        personal model is kept on disk."""
+        session = session or self.session
+        rec = session.rec
         if rec is None or self._base(rec) == Path(rec.source):
-            self.session.say("already reading with the base model")
+            session.say("already reading with the base model")
             return False
         try:
-            self.session.use_model(self.load(self._base(rec)))
+            session.use_model(self.load(self._base(rec)))
         except DrawpadError as e:
-            self.session.error(str(e))
+            session.error(str(e))
             return False
         return True
 

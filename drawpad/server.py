@@ -3,7 +3,8 @@
 Starlette (the ASGI toolkit FastAPI is built on) serves the page (drawpad/web) and a
 JSON API; uvicorn runs it. Each page drives its own pad session (drawpad.session)
 through drawpad.actions, so a drawing is read exactly as the window reads it: the page
-sends strokes, never pixels.
+sends strokes, never pixels. Where samples are kept, the pages' samples teach a personal
+model in the background as the window's do (drawpad.learner; keys P and B).
 
     GET  /                 the pad
     POST /pad              one of the page's actions (drawpad.actions): the page's view
@@ -101,14 +102,24 @@ def png_image(data: bytes) -> np.ndarray:
 
 
 def create_app(models: Models, samples: Path | None = None, top: int | None = None,
-               loopback: bool = True) -> Starlette:
+               loopback: bool = True, learn=None) -> Starlette:
     """The web app over `models` (drawpad.actions.Models): pages start on its start model and
     keep samples under `samples`; `top` guesses (None: the model's default). `loopback`: only
     requests addressed to this machine's own names are served, so a web page whose name was
-    made to point here (DNS rebinding) cannot drive the pad or add samples."""
+    made to point here (DNS rebinding) cannot drive the pad or add samples. `learn(None,
+    lock=...)`, when samples are kept, gives the drawpad.learner.Learner that learns the
+    user's hand from every page's samples (app.state.learner; close() it when done)."""
     default = models.start
-    sessions = Sessions(lambda: Session(models.get(default), top=top, samples=samples))
     lock = threading.Lock()  # one action at a time: sessions share the recognizers
+    # One Learner for all the pages (see drawpad.learner.Learner): one personalization at a time.
+    learner = learn(None, lock=lock) if learn is not None and samples is not None else None
+
+    def new_session() -> Session:
+        session = Session(models.get(default), top=top, samples=samples)
+        if learner is not None:
+            learner.attach(session)
+        return session
+    sessions = Sessions(new_session)
 
     def served(name) -> object:
         return models.get(default if name is None else name)
@@ -132,7 +143,7 @@ def create_app(models: Models, samples: Path | None = None, top: int | None = No
             if not isinstance(message, dict):
                 raise BadAction('an action is a JSON object such as {"action": "recognize"}')
             key, session = sessions.get(message.get("session"))
-            return {**apply(session, models, message), "session": key}
+            return {**apply(session, models, message, learner), "session": key}
         return await run(act)
 
     async def recognize(request: Request):
@@ -180,8 +191,10 @@ def create_app(models: Models, samples: Path | None = None, top: int | None = No
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     hosts = ["localhost", "127.0.0.1", "[::1]", "::1", "testserver"] if loopback else ["*"]
-    return Starlette(routes=routes, exception_handlers={DrawpadError: bad, ClientDisconnect: gone},
-                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
+    app = Starlette(routes=routes, exception_handlers={DrawpadError: bad, ClientDisconnect: gone},
+                    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
+    app.state.learner = learner
+    return app
 
 
 def _int(value: str | None):
@@ -218,9 +231,9 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(models: Models, host: str = "127.0.0.1", port: int = 8765, samples: Path | None = None,
-          top: int | None = None, out=sys.stdout) -> int:
+          top: int | None = None, out=sys.stdout, learn=None) -> int:
     """Serve the pad until Ctrl+C. The default model is loaded first, so the first page is
-    ready when the address is printed."""
+    ready when the address is printed. `learn`: see create_app."""
     import uvicorn
 
     sock = listen(host, port)
@@ -232,7 +245,11 @@ def serve(models: Models, host: str = "127.0.0.1", port: int = 8765, samples: Pa
     shown = f"[{host}]" if ":" in host else host
     print(f"drawpad serving http://{shown}:{bound}/ ({models.start}, {len(rec.labels)} labels); "
           "Ctrl+C stops", file=out, flush=True)
-    app = create_app(models, samples=samples, top=top, loopback=is_loopback(host))
+    app = create_app(models, samples=samples, top=top, loopback=is_loopback(host), learn=learn)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if app.state.learner is not None:
+            app.state.learner.close()  # a personalization under way stops, removing what it was writing
     return 0

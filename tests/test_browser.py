@@ -2,6 +2,7 @@
 and key events, on `run_pad.py --serve` and on the notebook widget's front end in a page that
 stands in for the notebook (its kernel side, drawpad.notebook.Pad, in this process)."""
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,7 @@ import pytest
 
 from tests.conftest import DIGIT_MODEL, ROOT, need
 from benchmarks.browser import PadServer
-from tests.web import GA, browser, digit_strokes, straight
+from tests.web import FAKE_PERSONALIZE, GA, browser, digit_strokes, straight
 
 HANGUL_MODEL = DIGIT_MODEL.with_name("hangul.h5")
 SCREENSHOT = ROOT / "docs" / "browser.png"
@@ -146,6 +147,11 @@ def test_draw_a_seven_keys_and_the_same_guesses_as_the_window(chromium, tmp_path
         assert [g[0][0] for g in line] == ["1", "7", "0"]
         assert line == window_guesses(DIGIT_MODEL, [one, seven, zero], bars=False)
         screenshot(page.root.screenshot_as_png)
+        page.keys("b")
+        assert page.message() == "already reading with the base model"
+        page.keys("p")  # learn from the sample kept above: train.personalize, stopped as the server stops
+        learning = page.root.find_element(page.by.CSS_SELECTOR, ".dp-learning").text
+        assert learning == "learning your hand from 1 samples...", learning
     finally:
         assert server.close() == 130
 
@@ -157,6 +163,52 @@ def screenshot(png: bytes) -> None:
     old = cv2.imread(str(SCREENSHOT), cv2.IMREAD_COLOR) if SCREENSHOT.is_file() else None
     if old is None or old.shape != new.shape or (old != new).any():
         SCREENSHOT.write_bytes(png)
+
+
+def test_the_page_shows_learning_then_reads_with_the_personal_model(chromium, tmp_path):
+    """The page asks how learning goes while it does, and shows the personal model once it is
+    swapped in: drawpad.server in this process, learning with a stand-in for train.personalize."""
+    import uvicorn
+
+    from drawpad import Recognizer
+    from drawpad.actions import Models
+    from drawpad.learner import Learner
+    from drawpad.server import create_app, listen
+    need(DIGIT_MODEL)
+    (tmp_path / "fake.py").write_text(FAKE_PERSONALIZE)
+    def load(path):
+        return Recognizer.from_file(path, notice=lambda m: None)
+    fake = [sys.executable, str(tmp_path / "fake.py"), "--seconds", "1"]
+    app = create_app(Models(DIGIT_MODEL, {}, load), samples=tmp_path / "samples",
+                     learn=lambda session, **options: Learner(session, load, every=1, models=tmp_path / "mine",
+                                                              command=fake, **options))
+    sock = listen("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        chromium.get(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+        page = Page(chromium, "#pad")
+
+        def shown(css):
+            return page.root.find_element(page.by.CSS_SELECTOR, css).text
+        page.draw(digit_strokes("7"))
+        page.keys(" ", ENTER)  # a sample kept: learning starts
+        assert shown(".dp-learning") == "learning your hand from 1 samples...", page.message()
+        deadline = time.time() + 30
+        while not shown(".dp-header").startswith("mnist-mine: "):  # no key pressed: the page asks
+            assert time.time() < deadline, (shown(".dp-header"), page.message())
+            time.sleep(0.1)
+        page.idle()
+        assert shown(".dp-learning") == ""
+        assert page.message() == "now reading with your personal model (mnist-mine.h5)"
+        assert page.root.find_element(page.by.CSS_SELECTOR, "select").get_attribute("value") == "mnist-mine"
+        page.keys("b")
+        assert shown(".dp-header").startswith("mnist: ")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.learner.close()
 
 
 def test_a_hangul_syllable_after_switching_models_with_m_then_the_buttons_and_the_list(chromium):

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 
 import cv2
@@ -12,7 +13,7 @@ import pytest
 
 from tests.conftest import DIGIT_MODEL, ROOT, need, stroke_image
 from benchmarks.browser import PadServer
-from tests.web import GA, digit_strokes
+from tests.web import FAKE_PERSONALIZE, GA, digit_strokes
 
 pytest.importorskip("starlette.testclient", reason="pip install -e .[test]")
 
@@ -237,3 +238,120 @@ def test_on_loopback_only_this_machines_names_are_served_so_a_rebound_name_canno
     assert rebound.post("/pad", json={"action": "recognize"}).status_code == 400
     opened = TestClient(create_app(models, samples=tmp_path / "s", loopback=False), base_url="http://pad.lan:8765")
     assert opened.get("/models").status_code == 200  # --host 0.0.0.0: names of this machine on the network
+
+
+@pytest.fixture
+def learning(models, tmp_path):
+    """learning(*fake_args, every=N) -> (a client of a server whose pages learn with tests.web's
+    stand-in for train.personalize, its Learner, the sessions of its pages with the events each got)."""
+    from starlette.testclient import TestClient
+
+    from drawpad import Recognizer
+    from drawpad.learner import Learner
+    from drawpad.server import create_app
+    (tmp_path / "fake.py").write_text(FAKE_PERSONALIZE)
+    learners, sessions = [], []
+
+    class Watched(Learner):
+        def attach(self, session):
+            session.events = []
+            session.listen(session.events.append)
+            sessions.append(session)
+            super().attach(session)
+
+    def serve(*fake_args, every=2):
+        def learn(session, **options):
+            return Watched(session, lambda path: Recognizer.from_file(path, notice=lambda m: None), every=every,
+                           models=tmp_path / "mine", command=[sys.executable, str(tmp_path / "fake.py"), *fake_args],
+                           **options)
+        app = create_app(models, samples=tmp_path / "samples", learn=learn)
+        learners.append(app.state.learner)
+        return TestClient(app), app.state.learner, sessions
+    yield serve
+    for learner in learners:
+        learner.close()
+
+
+def confirm(client, key, label="7"):
+    """Draw a digit, read it, and confirm the reading (ENTER): one sample kept."""
+    for stroke in digit_strokes(label):
+        act(client, key, "stroke", points=stroke)
+    assert act(client, key, "recognize")["characters"][0]["label"] == label
+    return act(client, key, "enter")
+
+
+def wait_for(client, key, done, seconds=60):
+    """The page's view once `done(view)`, asking as the page does while it learns."""
+    deadline = time.time() + seconds
+    while not done(view := act(client, key, "hello")):
+        assert time.time() < deadline, view
+        time.sleep(0.1)
+    return view
+
+
+def test_after_n_samples_the_pages_learn_and_read_with_the_personal_model(learning, tmp_path):
+    client, learner, _ = learning("--seconds", "0.5", every=2)
+    key = act(client, None, "hello")["session"]
+    other = act(client, None, "hello")["session"]  # another page, on the same model
+    assert confirm(client, key)["learning"] == ""  # one sample: not yet
+    view = confirm(client, key)
+    assert view["learning"].startswith("learning your hand from 2 samples")
+    assert act(client, other, "hello")["learning"] == view["learning"]
+    mine = tmp_path / "mine" / "mnist-mine.h5"
+    view = wait_for(client, key, lambda v: v["current"] == "mnist-mine")
+    assert view["model"]["source"] == str(mine) and view["learning"] == ""
+    assert view["message"] == "now reading with your personal model (mnist-mine.h5)"
+    assert act(client, other, "hello")["current"] == "mnist-mine"  # every page drawing on that model
+    view = confirm(client, key)  # the personal model reads, and keeps adding to the same samples
+    assert view["samples"] == {"folder": str(tmp_path / "samples" / "mnist"), "count": 3}
+    view = act(client, key, "base")
+    assert view["current"] == "mnist" and view["model"]["source"] == str(DIGIT_MODEL)
+    assert (tmp_path / "mine" / "runs.log").read_text().split() == ["start", "end"]
+
+
+def test_learn_and_base_keys_and_two_pages_learn_one_at_a_time(learning, tmp_path, models):
+    from starlette.testclient import TestClient
+
+    from drawpad.server import create_app
+    client, learner, _ = learning("--seconds", "3", every=100)
+    a, b = act(client, None, "hello")["session"], act(client, None, "hello")["session"]
+    assert act(client, a, "learn")["message"].startswith("nothing to learn from yet")
+    assert act(client, a, "base")["message"] == "already reading with the base model"
+    confirm(client, a)
+    assert act(client, a, "learn")["learning"] == "learning your hand from 1 samples..."
+    first = learner.proc
+    confirm(client, b)
+    assert act(client, b, "learn")["learning"]  # asked while a's run goes: it runs after it, not beside it
+    assert learner.proc is first and first.poll() is None
+    for key in (a, b):
+        wait_for(client, key, lambda v: v["current"] == "mnist-mine" and v["learning"] == "")
+    log = tmp_path / "mine" / "runs.log"
+    assert wait_for(client, a, lambda v: len(log.read_text().split()) == 4)["current"] == "mnist-mine"
+    assert log.read_text().split() == ["start", "end", "start", "end"]
+    assert act(client, b, "base")["current"] == "mnist" and act(client, a, "hello")["current"] == "mnist-mine"
+    no_save = TestClient(create_app(models, learn=lambda session, **options: pytest.fail("no samples, no Learner")))
+    assert act(no_save, None, "learn")["message"] == "learning is off: no samples are kept (--no-save)"
+
+
+def test_a_failed_run_leaves_the_page_on_its_model_with_one_line_said(learning, tmp_path):
+    client, learner, sessions = learning("--fail", "no good", every=2)
+    key = act(client, None, "hello")["session"]
+    confirm(client, key)
+    confirm(client, key)
+    view = wait_for(client, key, lambda v: v["learning"] == "")
+    assert view["current"] == "mnist" and view["message"] == "learning failed, the model in use goes on: no good"
+    [session] = sessions
+    assert [e.text for e in session.events if e.kind == "error"] == [view["message"]]
+    assert confirm(client, key)["samples"]["count"] == 3  # the base model reads on
+    assert not (tmp_path / "mine" / "mnist-mine.h5").exists()
+
+
+def test_closing_the_server_stops_a_run_under_way(learning, tmp_path):
+    client, learner, _ = learning("--seconds", "60", every=1)
+    key = act(client, None, "hello")["session"]
+    assert confirm(client, key)["learning"].startswith("learning your hand")
+    proc = learner.proc
+    started = time.time()
+    learner.close()  # as serve() does when Ctrl+C stops the server
+    assert proc.poll() is not None and time.time() - started < 10
+    assert not (tmp_path / "mine" / "mnist-mine.h5").exists()

@@ -5,9 +5,11 @@
 // session, not this file, keeps the state; one transport (HTTP or the widget's messages)
 // carries the actions to it.
 
-const KEYS = {" ": "recognize", c: "clear", z: "undo", l: "live", Enter: "enter", Backspace: "backspace"};
+const KEYS = {" ": "recognize", c: "clear", z: "undo", l: "live", Enter: "enter", Backspace: "backspace",
+              p: "learn", b: "base"};
 const HINT = "SPACE recognize  1-5 it was that guess  TAB more guesses  ENTER add  BKSP delete  " +
-  "C clear  Z undo  L live  M model";
+  "C clear  Z undo  L live  M model  P learn  B base model";
+const POLL_MS = 1000;  // while the session learns in the background: how often the page asks how it goes
 
 // The page: each action is a POST to `url`; the server names this page's session in its first reply.
 export function httpTransport(url) {
@@ -81,6 +83,7 @@ export function mount(el, send, keyTarget = el) {
   const reading = element("div", "dp-reading", panel);
   const guesses = element("ol", "dp-guesses", panel);
   const message = element("div", "dp-message", panel);
+  const learning = element("div", "dp-learning", panel);
   const textLine = element("div", "dp-text", el);
   element("div", "dp-hint", el, HINT);
   const ctx = board.getContext("2d");
@@ -92,12 +95,16 @@ export function mount(el, send, keyTarget = el) {
   let page = null;  // TAB: {char, start, guesses}, the next guesses of that character
   let pending = Promise.resolve();
   let inFlight = 0;
+  let poll = null;  // the timer asking for the view again while the session learns
 
   // One action at a time, in order: a stroke must reach the session before the SPACE after it.
-  function act(action) {
+  // `polled`: the view asked for while learning; shown unless an action after it brings a newer one.
+  function act(action, polled = false) {
     inFlight += 1;
     el.dataset.busy = "1";
-    pending = pending.then(() => send(action)).then(show, (error) => say(error.message))
+    pending = pending.then(() => send(action)).then((next) => {
+      if (!polled || inFlight === 1) show(next, polled);
+    }, (error) => say(error.message))
       .finally(() => {
         inFlight -= 1;
         if (!inFlight) el.dataset.busy = "0";
@@ -121,14 +128,17 @@ export function mount(el, send, keyTarget = el) {
     return page?.char === i ? page.guesses : view.characters[i].guesses;
   }
 
-  function show(next) {
+  function show(next, polled = false) {
+    const sameModel = view?.model?.source === next.model?.source;
     view = next;
-    page = view.page ?? null;  // any other action shows each character's best guesses again
+    // any other action shows each character's best guesses again; a poll only if the model changed
+    page = view.page ?? (polled && sameModel ? page : null);
     if (board.width !== view.canvas.width || board.height !== view.canvas.height) {
       board.width = view.canvas.width;
       board.height = view.canvas.height;
     }
-    models.replaceChildren(...view.models.map((name) => {
+    const names = view.models.includes(view.current) ? view.models : [...view.models, view.current];
+    models.replaceChildren(...names.map((name) => {
       const option = element("option", null, null, name);
       option.value = name;
       option.selected = name === view.current;
@@ -136,6 +146,12 @@ export function mount(el, send, keyTarget = el) {
     }));
     buttons.live.classList.toggle("dp-on", view.live);
     draw();
+    if (view.learning && poll === null) {  // a personal model is swapped in when ready: show it then
+      poll = setTimeout(() => {
+        poll = null;
+        act({action: "hello"}, true);
+      }, POLL_MS);
+    }
     if (el.dataset.ready !== "1") performance.mark("drawpad ready");  // benchmarks/web.py: page load to ready
     el.dataset.ready = "1";
   }
@@ -176,6 +192,7 @@ export function mount(el, send, keyTarget = el) {
     message.textContent = page ? `guesses ${page.start + 1}-${page.start + page.guesses.length}: 1-5 picks one`
       : view.message;
     textLine.textContent = view.text;
+    learning.textContent = view.learning;
   }
 
   // One guess: its label and probability (as a bar for a single character); a click picks it.
@@ -277,6 +294,7 @@ export function mount(el, send, keyTarget = el) {
 
   act({action: "hello"});
   return () => {
+    clearTimeout(poll);
     keyTarget.removeEventListener("keydown", onKey);
     send.close?.();
   };
