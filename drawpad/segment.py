@@ -43,13 +43,13 @@ TYPICAL_WIDTH = 0.85
 # and write some wide (빠 as ㅂ, ㅂ and ㅏ side by side: 2.1 sizes).
 ALTERNATIVE_GAP = 0.8
 ALTERNATIVE_WIDTH = 2.2
-# How unlike one character a span of those alternatives looks (span_doubt), in log-odds a
-# fraction of the character size: narrower than NARROW (a vowel or a consonant written
-# apart), wider than WIDE (two syllables; ㅃ written as two ㅂ is wide too, so less steep),
-# the gaps it joins (a syllable's jamo are closer than syllables), and shorter than SHORT
-# (a consonant beside its vowel). Fitted on the spans of the real writers' words
-# (docs/language.md), then scaled with the beam search's SPLIT_WEIGHT.
-NARROW = (0.8, 5.0)  # (width, log-odds per size narrower)
+# How unlike one character a span of those alternatives looks (span_doubt), in log-odds per
+# character size: narrower than NARROW (a vowel or a consonant written apart), wider than
+# WIDE (two syllables; ㅃ written as two ㅂ is wide too, so less steep), the gaps it joins
+# (a syllable's jamo sit closer than syllables), shorter than SHORT (a consonant beside its
+# vowel). Fitted on the spans of the real writers' words (docs/language.md); the beam
+# search weighs it with its SPLIT_WEIGHT.
+NARROW = (0.8, 5.0)  # (width in sizes, log-odds per size narrower)
 WIDE = (0.9, 1.0)
 JOINED_GAP = 12.0
 SHORT = (0.85, 9.0)
