@@ -31,7 +31,7 @@ from paths import DATA, ROOT, run  # also puts the project on sys.path
 
 WEIGHTS = (0.75, 1.0)  # 1.5 and 2 read random strings 2-15 points worse in a first run
 MIXTURES = ((0.1, 0.1, 0.8), (0.3, 0.3, 0.4), (0.2, 0.02, 0.78), (0.1, 0.01, 0.89))  # words, n-grams, random
-SPLITS = ((1.0, 1.0), (2.0, 2.0), (2.0, 3.0), (3.0, 4.0))  # SPLIT_WEIGHT, CHARACTER_BONUS
+SPLITS = ((0.75, 1.5), (1.0, 1.5), (1.0, 2.0), (1.5, 3.0))  # SPLIT_WEIGHT, CHARACTER_BONUS
 # per character on random strings, against no prior: half the 1 point allowed, for the noise
 # of a sample of 900 characters (lines.py reads others)
 MOST_LOST = 0.005

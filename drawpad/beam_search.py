@@ -5,8 +5,8 @@ The line's ink is a row of units (drawpad.segment); a span of units that could b
 character comes with the model's probabilities over the labels. A reading is a path of
 spans from the first unit to the last, one label each (of the span's TOP guesses), scored
 
-    sum over its characters of  log p(label | ink) + the span's cost (its geometry, less
-                                CHARACTER_BONUS)
+    sum over its characters of  log p(label | ink) + CHARACTER_BONUS - the span's doubt
+                                (its geometry: drawpad.segment.span_doubt)
     + WEIGHT * log( (WORDS * P_word(line) + NGRAMS * P_ngrams(line) + RANDOM * V^-length)
                     / V^-length )
 
@@ -28,15 +28,15 @@ import numpy as np
 
 from drawpad.language import korean
 from drawpad.predictions import top_indices
-from drawpad.segment import Box, character_size, span_cost
+from drawpad.segment import Box, character_size, span_doubt
 
 # Tuned on the real writers' words (benchmarks/language_weight.py, its results file):
 WEIGHT = 1.0  # of the language prior against the model's log-probabilities (1: Bayes' rule)
 # The prior is a mixture: a line is a word of the list, or a string of the syllable n-grams,
 # or a string of syllables drawn at random (its share keeps ink that is no word as drawn).
 WORDS, NGRAMS, RANDOM = 0.2, 0.02, 0.78
-SPLIT_WEIGHT = 3.0  # of drawpad.segment's cost of a character's span
-CHARACTER_BONUS = 4.0  # log-odds each character of a split gains (the model alone favours fewer)
+SPLIT_WEIGHT = 1.0  # of drawpad.segment's doubt of a character's span (span_doubt)
+CHARACTER_BONUS = 2.0  # log-odds each character of a split gains (the model alone favours fewer)
 TOP = 20  # guesses per character the search considers
 BEAM = 16  # readings kept at each point of the line
 
@@ -119,14 +119,14 @@ def line_readings(line, labels: list[str], square: bool, n: int = 5, prior: Prio
                   split_weight: float = SPLIT_WEIGHT, character_bonus: float = CHARACTER_BONUS) -> list[Reading]:
     """The n best readings of a line (drawpad.reading.read_line or read_strokes). In a square
     script (Hangul), where the line was read with its alternatives, every way to split it
-    is weighed, each character's span at the cost drawpad.segment gives it, less a bonus
-    for each character (the model's log-probabilities favour fewer); else (digits:
+    is weighed, each character's span at the doubt drawpad.segment casts on it (span_doubt),
+    with a bonus for each character (the model's log-probabilities favour fewer); else (digits:
     every gap splits) its split as chosen. ImageError if no piece of it is a character."""
     line.characters()  # raises the ImageError of a line without one
     if square and line.alternatives:
         size = character_size(line.split.extents)
         spans = [Span(*span, piece.piece.box, piece.probabilities,
-                      character_bonus - split_weight * span_cost(line.split.extents, size, span))
+                      character_bonus - split_weight * span_doubt(line.split.extents, size, span))
                  for span, piece in line.alternatives.items()]
     else:
         spans = [Span(*piece.span, piece.piece.box, piece.probabilities) for piece in line.pieces]

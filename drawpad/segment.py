@@ -39,9 +39,20 @@ MAX_WIDTH = 1.25
 TYPICAL_WIDTH = 0.85
 # The other ways to split a square script that a reader of the whole line weighs
 # (drawpad.beam_search): joins across gaps up to ALTERNATIVE_GAP, up to ALTERNATIVE_WIDTH
-# wide. Real writers part a syllable's jamo further than fonts do (파 as ㅍ and ㅏ apart).
+# wide. Real writers part a syllable's jamo further than fonts do (파 as ㅍ and ㅏ apart)
+# and write some wide (빠 as ㅂ, ㅂ and ㅏ side by side: 2.1 sizes).
 ALTERNATIVE_GAP = 0.8
-ALTERNATIVE_WIDTH = 1.6
+ALTERNATIVE_WIDTH = 2.2
+# How unlike one character a span of those alternatives looks (span_doubt), in log-odds per
+# character size: narrower than NARROW (a vowel or a consonant written apart), wider than
+# WIDE (two syllables; ㅃ written as two ㅂ is wide too, so less steep), the gaps it joins
+# (a syllable's jamo sit closer than syllables), shorter than SHORT (a consonant beside its
+# vowel). Fitted on the spans of the real writers' words (docs/language.md); the beam
+# search weighs it with its SPLIT_WEIGHT.
+NARROW = (0.8, 5.0)  # (width in sizes, log-odds per size narrower)
+WIDE = (0.9, 1.0)
+JOINED_GAP = 12.0
+SHORT = (0.85, 9.0)
 
 
 @dataclass(frozen=True)
@@ -172,6 +183,17 @@ def span_cost(extents: list[Box], size: float, span: tuple[int, int]) -> float:
     width = extents[j - 1].x1 - extents[i].x0
     gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
     return 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
+
+
+def span_doubt(extents: list[Box], size: float, span: tuple[int, int]) -> float:
+    """Square scripts, read with the alternatives: how unlike one character the units of
+    `span` look (0: a syllable's shape; see NARROW, WIDE, JOINED_GAP, SHORT)."""
+    i, j = span
+    width = (extents[j - 1].x1 - extents[i].x0) / size
+    height = (max(e.y1 for e in extents[i:j]) - min(e.y0 for e in extents[i:j])) / size
+    gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1)) / size
+    return (NARROW[1] * max(NARROW[0] - width, 0) + WIDE[1] * max(width - WIDE[0], 0)
+            + JOINED_GAP * gaps + SHORT[1] * max(SHORT[0] - height, 0))
 
 
 def join_square(extents: list[Box], size: float, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

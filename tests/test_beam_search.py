@@ -3,7 +3,7 @@ language prior may change, and what it must not."""
 import numpy as np
 import pytest
 
-from drawpad.beam_search import Prior, Span, best_readings, prior_for
+from drawpad.beam_search import Prior, Span, best_readings, line_readings, prior_for
 from drawpad.labels import DIGIT_LABELS, ksx1001_syllables
 from drawpad.language import korean
 from drawpad.segment import Box
@@ -55,6 +55,23 @@ def test_the_split_whose_characters_read_best_wins():
     unsure = Span(0, 2, Box(0, 0, 70, 30), guesses(HANGUL))  # read as nothing in particular
     sure = [Span(0, 1, apart[0].box, guesses(HANGUL, 가=0.95)), Span(1, 2, apart[1].box, guesses(HANGUL, 나=0.95))]
     assert best_readings([unsure, *sure, last], HANGUL, 1)[0].text == "가나람"
+
+
+def test_a_vowel_written_apart_is_read_with_its_consonant_where_the_model_would_split_it():
+    from drawpad.reading import LineReading, PieceReading
+    from drawpad.segment import Piece, split
+    # 가다 as written: ㄱ and ㅏ a little apart, then 다; alone, ㄱ reads as 기 and ㅏ as 이
+    found = split([Box(0, 20, 45, 70), Box(55, 0, 75, 100), Box(110, 0, 195, 100)], square=True)
+    read = {(0, 2): {"가": 0.5}, (0, 1): {"기": 0.6}, (1, 2): {"이": 0.6}, (2, 3): {"다": 0.9},
+            (1, 3): {"타": 0.3}, (0, 3): {"갇": 0.3}}
+    alternatives = {span: PieceReading(Piece(found.extents[span[0]] | found.extents[span[1] - 1], None), span,
+                                       HANGUL, guesses(HANGUL, **read[span])) for span in found.spans}
+    line = LineReading([alternatives[span] for span in found.chosen], found, alternatives)
+    for prior in (None, Prior(korean())):
+        best = line_readings(line, HANGUL, True, 1, prior)[0]
+        assert best.text == "가다" and [c.box.x0 for c in best.characters] == [0, 110]
+    # the geometry is what tells them apart: without it the model's surer pieces win
+    assert line_readings(line, HANGUL, True, 1, None, split_weight=0)[0].text == "기이다"
 
 
 def test_the_costs_of_spans_weigh_in_and_a_refused_piece_is_passed_over():

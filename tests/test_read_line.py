@@ -51,10 +51,10 @@ def test_nothing_to_read_and_an_unknown_language_are_clear_errors(hangul):
 
 def test_the_alternatives_of_a_square_script_reach_further_than_its_chosen_split():
     from drawpad.segment import ALTERNATIVE_GAP, JOIN_GAP, Box, split
-    # ㅍ and ㅏ of 파 written apart (a gap of 0.6 of the height), then 도
-    boxes = [Box(0, 0, 50, 100), Box(110, 0, 130, 100), Box(170, 0, 280, 100)]
+    # ㅍ and ㅏ of 파 written apart (a gap of 0.6 of the height), then 도 further off
+    boxes = [Box(0, 0, 50, 100), Box(110, 0, 130, 100), Box(220, 0, 310, 100)]
     assert JOIN_GAP < 0.6 < ALTERNATIVE_GAP
     found = split(boxes, square=True)
     assert found.chosen == [(0, 1), (1, 2), (2, 3)]  # the split a glance gives
-    assert (0, 2) in found.spans and (1, 3) not in found.spans  # 파 as one is weighed; ㅏ도 is too wide
+    assert (0, 2) in found.spans and (1, 3) not in found.spans  # 파 as one is weighed; ㅏ도 is too far apart
     assert split(boxes, square=False).spans == [(0, 1), (1, 2), (2, 3)]  # digits: every gap splits

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from drawpad.canvas import PAPER, draw_strokes
-from drawpad.segment import Box, group, split_image, split_strokes
+from drawpad.segment import Box, group, span_doubt, split, split_image, split_strokes
 from tests.conftest import DIGIT_MODEL, ROOT, STROKES_200, need
 
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
@@ -104,6 +104,19 @@ def test_group_joins_overlaps_and_small_pieces():
     boxes = [Box(0, 0, 10, 100), Box(5, 40, 60, 50), Box(80, 0, 140, 100), Box(145, 90, 150, 95)]
     assert group(boxes, square=False) == [[0, 1], [2, 3]]
     assert group([], square=False) == []
+
+
+def test_the_spans_doubted_least_are_the_syllables_of_real_writers():
+    # 가다 as written: ㄱ (short) and ㅏ (a narrow stroke) a little apart, then 다 across a syllable's gap
+    ga_da = [Box(0, 20, 45, 70), Box(55, 0, 75, 100), Box(110, 0, 195, 100)]
+    found = split(ga_da, square=True)
+    assert found.spans == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    doubt = {span: span_doubt(found.extents, 100, span) for span in found.spans}
+    assert doubt[(0, 2)] < 2 and doubt[(2, 3)] == 0  # 가, 다
+    assert min(doubt[(0, 1)], doubt[(1, 2)], doubt[(1, 3)], doubt[(0, 3)]) > doubt[(0, 2)] + 1.5
+    # 빠 as ㅂ, ㅂ and ㅏ side by side, 2.1 sizes wide: weighed, and doubted less than 가다 as one
+    ppa = split([Box(0, 0, 80, 100), Box(95, 0, 175, 100), Box(185, 0, 210, 100)], square=True)
+    assert (0, 3) in ppa.spans and span_doubt(ppa.extents, 100, (0, 3)) < doubt[(0, 3)] - 2
 
 
 def test_recognize_line_reads_each_digit_as_alone(pen_digits):
