@@ -100,10 +100,34 @@ def line_rows() -> list:
     model = [("lines", "the digit model of the rows below, and the pendigits writers it was trained on",
               lambda f: f"{f['digits_model']}: writers 1-{f['digits_writers_seen']}",
               "writers 16-30 never seen", lambda f: f["digits_writers_seen"] == 15)]
+    def hand(f, kind, way):
+        return f[f"hand_{kind}"][way]
+    readers = lambda f: ("each writer by the model that never saw them" if f["hand_left_out"]  # noqa: E731
+                         else "by a model that learned from fonts only")
+    real = [
+        ("lines", "real writers' everyday words (their own cells side by side): whole words right, the right "
+                  "number of characters, per character; `read_line` with the language model / `recognize_line`",
+         lambda f: (f"{pct(hand(f, 'words', 'with_language')['whole_string'])}, "
+                    f"{pct(hand(f, 'words', 'with_language')['right_count'])}, "
+                    f"{pct(hand(f, 'words', 'with_language')['per_character'])} / "
+                    f"{pct(hand(f, 'words', 'recognize_line')['whole_string'])}, "
+                    f"{pct(hand(f, 'words', 'recognize_line')['right_count'])}, "
+                    f"{pct(hand(f, 'words', 'recognize_line')['per_character'])} ({readers(f)})"),
+         ">= 90%, >= 99%", lambda f: hand(f, "words", "with_language")["whole_string"] >= 0.9
+         and hand(f, "words", "with_language")["right_count"] >= 0.99),
+        ("lines", "real writers' strings of 2-4 random syllables: per character with / without the language model",
+         lambda f: f"{pct(hand(f, 'random', 'with_language')['per_character'])} / "
+                   f"{pct(hand(f, 'random', 'without_language')['per_character'])}",
+         "at most 1 point lower", lambda f: hand(f, "random", "without_language")["per_character"]
+         - hand(f, "random", "with_language")["per_character"] <= 0.01),
+        ("lines", "`read_line` against `recognize_line`: time added a character (p50, the real writers' words)",
+         lambda f: f"{f['hand_words']['read_line_ms_per_character_added_p50']:.2f} ms", "<= 2 ms",
+         lambda f: f["hand_words"]["read_line_ms_per_character_added_p50"] <= 2),
+    ]
     return model + (kind("digits_strokes", "numbers of 3-7 pen digits of writers 16-30, split from the strokes (the pad)",
                  99.5, 0.5)
-            + kind("digits_image", "the same numbers split from the image (`--image --line`)", 99.5, 0.5)[:1]
-            + kind("hangul_image", "words of 2-4 syllables in the held-out fonts", 98, 1))
+            + kind("digits_image", "the same numbers split from the image (`--image --line`)", 99, 0.5)[:1]
+            + kind("hangul_image", "words of 2-4 syllables in the held-out fonts", 98, 1) + real)
 
 
 def personal_rows() -> list:
