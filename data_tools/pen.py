@@ -61,13 +61,17 @@ def _wobble(points: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarr
     return points + field * (amp / np.maximum(np.abs(field).max(0), 1e-6))
 
 
+def _neighbours(pairs: np.ndarray, n: int) -> tuple[list[int], list[int]]:
+    """Adjacency lists: point i's neighbours are nbr[start[i]:start[i + 1]]."""
+    both = np.concatenate([pairs, pairs[:, ::-1]])
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    return np.searchsorted(both[:, 0], np.arange(n + 1)).tolist(), both[:, 1].tolist()
+
+
 def _end_directions(pairs: np.ndarray, n: int, steps: int) -> tuple[list[int], list[int]]:
     """Stroke ends (one neighbour) and, for each, the point `steps` back along its stroke
     (or the last before a junction)."""
-    both = np.concatenate([pairs, pairs[:, ::-1]])
-    both = both[np.argsort(both[:, 0], kind="stable")]
-    start = np.searchsorted(both[:, 0], np.arange(n + 1)).tolist()
-    nbr = both[:, 1].tolist()
+    start, nbr = _neighbours(pairs, n)
     ends = [i for i in range(n) if start[i + 1] - start[i] == 1]
     backs = []
     for end in ends:
@@ -119,10 +123,7 @@ def _round_corners(points: np.ndarray, pairs: np.ndarray, ends: list[int], radiu
 def _ticks(pairs: np.ndarray, n: int, rng: np.random.Generator, size: int) -> np.ndarray:
     """Which points stay (bool, n) once each short end stroke (from a free end to a junction,
     shorter than TICK * size) has lost TICK_CUT of its length from its free end."""
-    both = np.concatenate([pairs, pairs[:, ::-1]])
-    both = both[np.argsort(both[:, 0], kind="stable")]
-    start = np.searchsorted(both[:, 0], np.arange(n + 1)).tolist()
-    nbr = both[:, 1].tolist()
+    start, nbr = _neighbours(pairs, n)
     keep = np.ones(n, bool)
     for end in (i for i in range(n) if start[i + 1] - start[i] == 1):
         path, prev, cur = [end], -1, end
