@@ -3,8 +3,9 @@ moved apart, and cursively (corners rounded, short strokes cut to ticks, nearby 
 joined as a pen that is not lifted joins them, the last part squeezed).
 
 Used by the font synthesizer (data_tools/synth.py) and the real-handwriting reader
-(data_tools/handwriting.py) next to the distortions in data_tools/distort.py. Images are float32 0..1, ink-high (white on black), of a
-glyph rendered at `size` px; every length here is a fraction of `size`.
+(data_tools/handwriting.py) next to the distortions in data_tools/distort.py. Images are
+float32 0..1, ink-high (white on black), of a glyph rendered at `size` px; every length
+here is a fraction of `size`.
 """
 from __future__ import annotations
 
