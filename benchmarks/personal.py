@@ -8,8 +8,9 @@ pendigits writers 16-30 are new to it. Each of them in turn plays a user: 2 samp
 of each digit, replayed onto a 400x400 canvas as the pad would keep them (drawing and
 strokes), are the corrections; train.personalize makes that user's model. Then, before
 and after: that writer's other digits, the other new writers' digits (what the user's
-model forgot of other hands) and MNIST test, all through Recognizer. Per writer and the
-mean; writes benchmarks/results/personal.json.
+model forgot of other hands) and MNIST test, all through Recognizer. Per writer, the
+mean, and the mean cut of the writers it reads worst (WORST error or more before); writes
+benchmarks/results/personal.json.
 
 With --hangul, each real writer of ../shared/data/hangul-hand plays the user of the model that
 never saw them (<left-out>/without-<writer>.h5 and the replay set the recipe wrote beside it,
@@ -29,6 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from paths import DATA, run  # also puts the project on sys.path
+
+
+WORST = 0.05  # a writer the base model reads worst: at least this much error before
 
 
 def error(rec, images, labels) -> float:
@@ -190,6 +194,13 @@ def main() -> None:
     print(f"mean of {len(rows)} writers: own {m['own']['before']:.2%} -> {m['own']['after']:.2%}, "
           f"other writers {m['other_writers']['before']:.2%} -> {m['other_writers']['after']:.2%}, "
           f"MNIST {m['mnist']['before']:.2%} -> {m['mnist']['after']:.2%}, {m['personalize_s']} s each")
+    # The writers personalization is for: those the base model reads worst.
+    worst = {w: r for w, r in figures["writers"].items() if r["own"]["before"] >= WORST}
+    figures["worst"] = {"writers": sorted(worst), "min_error": WORST,
+                        "cut": round(float(np.mean([1 - r["own"]["after"] / r["own"]["before"]
+                                                    for r in worst.values()])), 4) if worst else None}
+    print(f"writers read worst (own error >= {WORST:.0%} before): {', '.join(sorted(worst)) or 'none'}"
+          + (f", their error cut by {figures['worst']['cut']:.0%} on average" if worst else ""))
     record.write("personal", figures)
 
 
