@@ -11,12 +11,13 @@ labels.txt, preprocessing.json, and samples.csv (file, writer, copy, label).
 
 `--copies K` adds K variants of every sample, each written again as another hand might
 (`rewrite`: its centre lines redrawn as pen paths, slant, an elastic warp, its jamo moved
-against each other, another pen width), so a few thousand real samples can be seen many
-times without being learned by heart. `--replay DATA` appends rows of another converted
-folder of the same labels (the synthesized fonts), `--replay-share` of the output, so a
-model fine-tuned on it keeps reading print. An unreadable or empty image is reported as
-`file: what` and its rows are left blank, which the trainers skip (`--strict`: it stops the run). The output is written under a
-temporary name and renamed when complete.
+against each other, another pen width; `--cursive C` of them as a quick hand writes), so a
+few thousand real samples can be seen many times without being learned by heart. `--replay
+DATA` appends rows of another converted folder of the same labels (the synthesized fonts),
+`--replay-share` of the output, so a model fine-tuned on it keeps reading print. An
+unreadable or empty image is reported as `file: what` and its rows are left blank, which
+the trainers skip (`--strict`: it stops the run). The output is written under a temporary
+name and renamed when complete.
 """
 from __future__ import annotations
 
@@ -48,7 +49,6 @@ TURN = 4            # most rotation, degrees
 STRETCH = 0.15      # most change of the aspect ratio (log)
 WARP = 0.06         # elastic warp: most displacement, * the ink's size
 REDRAW_P = 0.6      # share of variants whose centre lines are redrawn as pen paths
-CURSIVE_P = 0.5     # share of those redrawn cursively (data_tools.pen), rising and squeezed
 MOVE_P = 0.6        # share whose jamo are moved against each other
 CHUNK = 64          # samples a worker job preprocesses
 
@@ -101,13 +101,15 @@ def _read_tsv(folder: Path, tsv: Path) -> list[Sample]:
     return samples
 
 
-def rewrite(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+def rewrite(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
+            cursive: float = 0.0) -> np.ndarray:
     """Dark ink on light paper -> the same character as another hand might write it,
     dark on light, with room around it: slanted and turned a little, warped, each part
     moved and scaled on its own (MOVE_P), its centre lines redrawn as pen paths with
     wobble, overshoot and hooks (REDRAW_P, data_tools.pen), else a thicker or thinner pen.
     `strength` scales the slant, turn, stretch, warp and how often parts move: 0.5 is the
-    same hand writing it again (personalization), 1 another hand."""
+    same hand writing it again (personalization), 1 another hand. `cursive`: the share
+    redrawn as a quick hand writes (data_tools.pen: joined, rounded, rising, squeezed)."""
     ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0:
@@ -116,23 +118,22 @@ def rewrite(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
     pad = size // 2  # slant, warps and hooks reach past the box
     work = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
     work[pad:pad + h, pad:pad + w] = ink[y:y + h, x:x + w] / 255.0
-    pen = rng.random() < REDRAW_P
-    cursive = pen and rng.random() < CURSIVE_P
+    quick = cursive > 0 and rng.random() < cursive  # drawn only when asked: plain rewrites as before
     if rng.random() < MOVE_P * strength:
         work = move_parts(work, rng, size)
-    if cursive:
+    if quick:
         work = squeeze_bottom(work, rng)
     work = affine(work, rotate_deg=rng.uniform(-TURN, TURN) * strength, shear=rng.uniform(-SLANT, SLANT) * strength,
-                  stretch=rng.uniform(-STRETCH, STRETCH) * strength, rise=rng.uniform(0, RISE) * strength * cursive)
+                  stretch=rng.uniform(-STRETCH, STRETCH) * strength, rise=rng.uniform(0, RISE) * strength if quick else 0.0)
     work = elastic(work, rng, alpha=size * WARP * strength, sigma=size * 0.2)
-    if pen:
-        work = redraw(work, rng, size, cursive=cursive)
+    if quick or rng.random() < REDRAW_P:
+        work = redraw(work, rng, size, cursive=quick)
     else:
         work = pen_width(work, int(rng.integers(-1, 3)) * max(1, size // 60))
     return (255 - np.clip(work, 0, 1) * 255).astype(np.uint8)
 
 
-def _fill(jobs: list[tuple[str, int, int]], spec: Preprocessing, images_path: Path, seed: int):
+def _fill(jobs: list[tuple[str, int, int]], spec: Preprocessing, images_path: Path, seed: int, cursive: float):
     """Preprocess (file, copy, row) jobs into rows of the on-disk array; copy 0 is the sample
     as written, copy k > 0 its k-th rewrite. -> [(row, problem)] of what could not be read."""
     images = np.load(images_path, mmap_mode="r+")
@@ -146,7 +147,7 @@ def _fill(jobs: list[tuple[str, int, int]], spec: Preprocessing, images_path: Pa
             problems.append((row, str(e)))
             continue
         try:
-            gray = rewrite(cache[file], np.random.default_rng([seed, row])) if copy else cache[file]
+            gray = rewrite(cache[file], np.random.default_rng([seed, row]), cursive=cursive) if copy else cache[file]
             images[row] = preprocess(gray, spec)
         except ImageError as e:
             problems.append((row, f"{file}: {e}"))
@@ -155,8 +156,9 @@ def _fill(jobs: list[tuple[str, int, int]], spec: Preprocessing, images_path: Pa
 
 
 def convert(folder, out, spec: Preprocessing = HANGUL_SPEC, *, labels: list[str] | None = None,
-            writers: list[str] | None = None, copies: int = 0, replay=None, replay_share: float = 0.5,
-            seed: int = 0, workers: int = 1, strict: bool = False, progress: bool = True) -> dict:
+            writers: list[str] | None = None, copies: int = 0, cursive: float = 0.0, replay=None,
+            replay_share: float = 0.5, seed: int = 0, workers: int = 1, strict: bool = False,
+            progress: bool = True) -> dict:
     """`folder`'s handwriting (of `writers`, all when None) -> `out`, see the module's doc.
     `labels` default: the KS X 1001 syllables. -> a summary (samples, rows, writers, problems)."""
     folder, out = Path(folder), Path(out)
@@ -173,6 +175,8 @@ def convert(folder, out, spec: Preprocessing = HANGUL_SPEC, *, labels: list[str]
         raise FolderError(f"{folder}: {len(unknown)} labels are not in the label list, e.g. {unknown[0]!r}")
     if not samples:
         raise FolderError(f"{folder}: no samples")
+    if not 0 <= cursive <= 1:
+        raise FolderError(f"--cursive must be between 0 and 1, not {cursive}")
     n = len(samples) * (1 + copies)
     replay_rows = _replay_rows(replay, labels, n, replay_share, seed)
     tmp = out.with_name(f".{out.name}.partial")
@@ -184,7 +188,7 @@ def convert(folder, out, spec: Preprocessing = HANGUL_SPEC, *, labels: list[str]
         bar = Progress(-(-len(jobs) // CHUNK), "handwriting: chunks") if progress else None
         bad: list[tuple[int, str]] = []
         with pool(workers) as executor:
-            futures = [executor.submit(_fill, jobs[i:i + CHUNK], spec, tmp / "images.npy", seed)
+            futures = [executor.submit(_fill, jobs[i:i + CHUNK], spec, tmp / "images.npy", seed, cursive)
                        for i in range(0, len(jobs), CHUNK)]
             for i, future in enumerate(futures):
                 found = future.result()
@@ -250,6 +254,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, type=Path, help="output folder (replaced when complete)")
     ap.add_argument("--writers", nargs="+", metavar="W", help="only these writers (default: all)")
     ap.add_argument("--copies", type=int, default=0, help="rewritten variants of each sample (default %(default)s)")
+    ap.add_argument("--cursive", type=float, default=0.0,
+                    help="share of those written as a quick hand writes: joined, rounded, rising, squeezed "
+                         "(default %(default)s: on the left-out writers it was within noise, docs/hangul.md)")
     ap.add_argument("--replay", type=Path, metavar="DATA", help="a converted folder of the same labels to mix in")
     ap.add_argument("--replay-share", type=float, default=0.5, help="its share of the output (default %(default)s)")
     ap.add_argument("--labels", default="ksx1001", help="ksx1001 or a labels file (default %(default)s)")
@@ -260,6 +267,7 @@ def main(argv=None) -> int:
     try:
         labels = None if args.labels == "ksx1001" else read_labels(args.labels)
         done = convert(args.data_dir, args.out, labels=labels, writers=args.writers, copies=args.copies,
+                       cursive=args.cursive,
                        replay=args.replay, replay_share=args.replay_share, seed=args.seed,
                        workers=args.workers, strict=args.strict)
     except (OSError, DrawpadError) as e:

@@ -105,20 +105,29 @@ def _flourishes(pts: np.ndarray, ends: list[int], backs: list[int],
                            np.stack([tip, hook], 1)[u[2] < HOOK_P]])
 
 
-def _round_corners(points: np.ndarray, pairs: np.ndarray, ends: list[int], radius: float) -> np.ndarray:
-    """Each point pulled towards its neighbours' mean, the stroke ends held: a corner turns into
-    a curve of about `radius` px (a walk's spread grows as the square root of the steps)."""
+def _round_corners(points: np.ndarray, pairs: np.ndarray, ends: list[int], part: np.ndarray,
+                   radius: float) -> np.ndarray:
+    """Corners turned into curves of about `radius` px, the stroke ends held: each point pulled
+    towards its neighbours' mean (a walk's spread grows as the root of its steps). A part with
+    no free end (`part`: each point's connected part), a loop such as ㅇ or ㅁ, would shrink
+    so: it is scaled back to its own size about its centre."""
     n = len(points)
     degree = np.bincount(pairs.ravel(), minlength=n)[:, None].astype(np.float64)
     free = np.ones((n, 1))
     free[ends] = 0
     free[degree[:, 0] == 0] = 0
-    steps = min(200, int(2 * radius ** 2))
     both = np.concatenate([pairs, pairs[:, ::-1]])
-    for _ in range(steps):
-        total = np.stack([np.bincount(both[:, 0], points[both[:, 1], c], n) for c in (0, 1)], 1)
-        points = points + 0.5 * free * (total / np.maximum(degree, 1) - points)
-    return points
+    out = points
+    for _ in range(min(200, int(2 * radius ** 2))):
+        total = np.stack([np.bincount(both[:, 0], out[both[:, 1], c], n) for c in (0, 1)], 1)
+        out = out + 0.5 * free * (total / np.maximum(degree, 1) - out)
+    for k in set(part.tolist()) - set(part[ends].tolist()):
+        loop = part == k
+        centre = points[loop].mean(0)
+        before, after = (np.hypot(*(q[loop] - centre).T).mean() for q in (points, out))
+        if after > 0:
+            out[loop] = centre + (out[loop] - centre) * (before / after)
+    return out
 
 
 def _ticks(pairs: np.ndarray, n: int, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -139,20 +148,18 @@ def _ticks(pairs: np.ndarray, n: int, rng: np.random.Generator, size: int) -> np
     return keep
 
 
-def _joins(points: np.ndarray, ends: list[int], ink: np.ndarray,
+def _joins(points: np.ndarray, ends: list[int], part: np.ndarray,
            rng: np.random.Generator, size: int) -> np.ndarray:
-    """Pairs of stroke ends (K x 2 indices) closer than JOIN * size with paper between them
-    (not two ends of one short stroke), each pair JOIN_P of the time, each end at most once:
-    where a quick pen goes on to the next stroke without lifting."""
+    """Pairs of stroke ends (K x 2 indices) closer than JOIN * size on separate parts of the
+    ink (`part`: each point's connected part), each pair JOIN_P of the time, each end at most
+    once: where a quick pen goes on to the next jamo without lifting. Ends of one part are
+    never joined: that would close a shape (ㄷ into ㅁ)."""
     found, used = [], set()
     e = points[ends]
     dist = np.hypot(*(e[:, None] - e[None]).transpose(2, 0, 1))
-    t = np.linspace(0.2, 0.8, 7)[:, None]
-    for a, b in zip(*np.nonzero(np.triu(dist < JOIN * size, 1))):
+    apart = part[ends][:, None] != part[ends][None]
+    for a, b in zip(*np.nonzero(np.triu((dist < JOIN * size) & apart, 1))):
         if a in used or b in used or rng.random() >= JOIN_P:
-            continue
-        way = np.clip(np.round(e[a] + t * (e[b] - e[a])).astype(np.int64), 0, np.array(ink.shape[::-1]) - 1)
-        if ink[way[:, 1], way[:, 0]].mean() > 0.3:  # along the ink: the same stroke
             continue
         used |= {a, b}
         found.append((ends[a], ends[b]))
@@ -182,12 +189,14 @@ def redraw(gray: np.ndarray, rng: np.random.Generator, size: int, *,
     x1, y1 = min(gray.shape[1], x + w + reach), min(gray.shape[0], y + h + reach)
     joins = np.zeros((0, 2), np.int64)
     if cursive:
+        parts = cv2.connectedComponents(ink[y:y + h, x:x + w].view(np.uint8), connectivity=8)[1]
         keep = _ticks(pairs, len(points), rng, size)
         index = np.cumsum(keep) - 1
         points, pairs = points[keep], index[pairs[keep[pairs].all(1)]]
+        part = parts[points[:, 1].astype(np.int64), points[:, 0].astype(np.int64)]
         ends = _end_directions(pairs, len(points), 1)[0]
-        points = _round_corners(points, pairs, ends, rng.uniform(*ROUND) * size)
-        joins = _joins(points, ends, ink[y:y + h, x:x + w], rng, size)
+        points = _round_corners(points, pairs, ends, part, rng.uniform(*ROUND) * size)
+        joins = _joins(points, ends, part, rng, size)
     pts = _wobble(points, rng, size) + (x - x0, y - y0)
     ends, backs = _end_directions(pairs, len(pts), max(3, round(size * BACK)))
     segs = np.concatenate([pts[pairs], pts[joins], _flourishes(pts, ends, backs, rng, size)])

