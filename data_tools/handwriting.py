@@ -124,7 +124,8 @@ def rewrite(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
     if quick:
         work = squeeze_bottom(work, rng)
     work = affine(work, rotate_deg=rng.uniform(-TURN, TURN) * strength, shear=rng.uniform(-SLANT, SLANT) * strength,
-                  stretch=rng.uniform(-STRETCH, STRETCH) * strength, rise=rng.uniform(0, RISE) * strength if quick else 0.0)
+                  stretch=rng.uniform(-STRETCH, STRETCH) * strength,
+                  rise=rng.uniform(0, RISE) * strength if quick else 0.0)
     work = elastic(work, rng, alpha=size * WARP * strength, sigma=size * 0.2)
     if quick or rng.random() < REDRAW_P:
         work = redraw(work, rng, size, cursive=quick)

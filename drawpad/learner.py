@@ -126,11 +126,18 @@ class Learner:
 
     def _wait(self, proc: subprocess.Popen, out: Path, base: Path, folder: Path, watching: dict) -> None:
         err = proc.communicate()[1] or ""
-        with self._lock:
-            self.proc = None
-            asked = self._asked.pop(next(iter(self._asked)), None) if self._asked else None
-        if self._closing:  # the pad stopped it on its way out
-            return
+        try:  # busy until the new model is in: a run started before would not be swapped in after it
+            if not self._closing:  # else the pad stopped it on its way out
+                self._finish(proc, err, out, base, folder, watching)
+        finally:
+            with self._lock:
+                self.proc = None
+                asked = self._asked.pop(next(iter(self._asked)), None) if self._asked else None
+        if asked is not None and not self._closing:
+            self.learn(asked)
+
+    def _finish(self, proc: subprocess.Popen, err: str, out: Path, base: Path, folder: Path, watching: dict) -> None:
+        """Say how the run ended and swap its model into the sessions that still draw on that model."""
         personal = problem = None
         if proc.returncode != 0:
             problem = (f"it was stopped (signal {-proc.returncode})" if proc.returncode < 0 else
@@ -154,8 +161,6 @@ class Learner:
                         and self._swapped.get(session) == swapped):
                     session.use_model(personal)
                     session.say(f"now reading with your personal model ({out.name})")
-        if asked is not None:
-            self.learn(asked)
 
     def back_to_base(self, session=None) -> bool:
         """Recognize with the base model again in `session` (None: the Learner's own); the

@@ -70,7 +70,9 @@ def test_after_n_new_samples_the_personal_model_is_learned_and_swapped_in(tmp_pa
     correct(session, 1)
     assert session.learning.startswith("learning your hand from 2 samples")
     mine = tmp_path / "mine" / "mnist-mine.h5"
-    assert wait_until(lambda: Path(session.rec.source) == mine), [e.text for e in session.events]
+    # the run is over once its model is in and said (the learner is busy until then)
+    assert wait_until(lambda: learner.proc is None and Path(session.rec.source) == mine), \
+        [e.text for e in session.events]
     assert session.learning == ""
     assert session.message == "now reading with your personal model (mnist-mine.h5)"
     assert [e.text for e in session.events if e.kind == "learning"][-1] == ""
@@ -78,6 +80,29 @@ def test_after_n_new_samples_the_personal_model_is_learned_and_swapped_in(tmp_pa
     session.add_stroke(ONE)
     assert session.recognize() is not None  # the personal model reads
     assert learner.back_to_base() and Path(session.rec.source) == tmp_path / "base" / "mnist.h5"
+
+
+def test_learning_asked_for_while_a_new_model_is_loaded_runs_after_it_and_is_swapped_in_too(tmp_path):
+    import threading
+
+    session, learner = learning_session(tmp_path)
+    loads, loading = [], threading.Event()
+
+    def slow_load(path):  # the first personal model takes a while to open
+        rec = Recognizer.from_file(path)
+        if not loads:
+            loading.set()
+            time.sleep(1.5)
+        loads.append(rec)
+        return rec
+    learner.load = slow_load
+    correct(session, 2)
+    assert loading.wait(60)
+    assert learner.learn()  # P while the first run's model is being opened: queued, not run beside it
+    assert wait_until(lambda: len(loads) == 2 and learner.proc is None and session.learning == "")
+    assert session.rec is loads[1]  # the second run's model is the one in use
+    statuses = [e.text for e in session.events if e.kind == "learning"]
+    assert [bool(t) for t in statuses] == [True, False, True, False], statuses
 
 
 def test_a_failed_run_says_so_in_one_line_and_the_model_in_use_goes_on(tmp_path):

@@ -96,6 +96,7 @@ export function mount(el, send, keyTarget = el) {
   let pending = Promise.resolve();
   let inFlight = 0;
   let poll = null;  // the timer asking for the view again while the session learns
+  let closed = false;  // unmounted: a reply still on its way sets no new timer
 
   // One action at a time, in order: a stroke must reach the session before the SPACE after it.
   // `polled`: the view asked for while learning; shown unless an action after it brings a newer one.
@@ -146,7 +147,7 @@ export function mount(el, send, keyTarget = el) {
     }));
     buttons.live.classList.toggle("dp-on", view.live);
     draw();
-    if (view.learning && poll === null) {  // a personal model is swapped in when ready: show it then
+    if (view.learning && poll === null && !closed) {  // a personal model is swapped in when ready: show it then
       poll = setTimeout(() => {
         poll = null;
         act({action: "hello"}, true);
@@ -294,6 +295,7 @@ export function mount(el, send, keyTarget = el) {
 
   act({action: "hello"});
   return () => {
+    closed = true;
     clearTimeout(poll);
     keyTarget.removeEventListener("keydown", onKey);
     send.close?.();
