@@ -39,7 +39,7 @@ DENSE = 512  # units of the hidden Dense layer before the heads
 
 def layer_sizes(width: float = 1.0) -> tuple[tuple[int, ...], int]:
     """(filters per stage, Dense units) of the network `width` times as wide (--width), each
-    rounded half up to a multiple of 8, at least 8: the sizes ONNX Runtime's kernels vectorize."""
+    rounded half up to a multiple of 8 (what SIMD kernels fill), at least 8."""
     def scaled(n: int) -> int:
         return max(8, int(n * width / 8 + 0.5) * 8)
     return tuple(scaled(n) for n in WIDTHS), scaled(DENSE)
@@ -51,6 +51,7 @@ def width_of(card: dict) -> float:
 
 
 def positive(text: str) -> float:
+    """argparse's type for --width: a finite number above 0."""
     try:
         value = float(text)
     except ValueError:

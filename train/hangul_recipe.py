@@ -9,7 +9,8 @@
 2. synthesize (data_tools.synth): PHD08-style samples, part of them redrawn as pen
    strokes, into <work>/synth, one file per syllable.
 3. convert (data_tools.phd08): through the pad's own preprocessing into <work>/data.
-4. train (train.hangul): the jamo-aware network, backed up every epoch.
+4. train (train.hangul): the jamo-aware network (--width F: F times as wide), backed up
+   every epoch.
 5. hand (data_tools.handwriting): the real writers of --hand (../shared/data/hangul-hand),
    each sample rewritten --copies times as another hand might, beside as many rows of the
    fonts' data (--replay-share), so the model keeps reading print; once with every writer
