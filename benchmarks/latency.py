@@ -16,6 +16,13 @@ Then cold start, each in a new process: `run_pad.py` to its `drawpad ready` line
 end, on a fresh clone's first run with the shipped models, and for the model copied
 in as a dropped-in .h5, on its first (converting) and second run; and the pad's
 memory (RSS once ready) on each engine. Writes benchmarks/results/latency-<model>.json.
+
+    python benchmarks/latency.py --widths 1 1.5 2
+
+A probe for train.hangul's --width, not a figure to publish: the Hangul network at each
+width, random weights, saved and converted as drawpad converts a model, its ONNX engine
+call alone timed in alternating blocks; prints p50 and its ratio to the first width, with
+parameters, multiply-adds and file size. Writes nothing.
 """
 from __future__ import annotations
 
@@ -148,12 +155,75 @@ def cold_start(model: Path) -> dict:
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
 
 
+def multiply_adds(model) -> int:
+    """Multiply-adds of one image through the Conv2D and Dense layers (what the time goes to)."""
+    import keras
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+            kernel = layer.kernel.shape  # (kh, kw, in, out) or (in, out)
+            places = int(np.prod(layer.output.shape[1:-1])) if len(kernel) == 4 else 1
+            total += places * int(np.prod(kernel))
+    return total
+
+
+def width_probe(widths: list[float], n: int, rounds: int = 4) -> None:
+    """The --widths probe (see the module's docstring)."""
+    import keras
+
+    from drawpad.engine import feed
+    from drawpad.labels import ksx1001_syllables
+    from drawpad.preprocess import HANGUL_SPEC
+    from drawpad.recognizer import Recognizer
+    from train.common import provenance, save_model
+    from train.hangul import build_model, layer_sizes, shipped_model
+
+    names, size = list(ksx1001_syllables()), HANGUL_SPEC.size
+    images = canvases(n)
+    keras.utils.set_random_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        recs, facts = {}, {}
+        for width in widths:
+            model = shipped_model(build_model(names, size, width=width), names, size, True, width)
+            card = {"name": "hangul", "labels": names, "preprocessing": HANGUL_SPEC.to_dict(),
+                    "input_shape": [size, size, 1], "width": width, **provenance("benchmarks.latency", None)}
+            path = save_model(model, Path(tmp) / f"width-{width:g}.h5", card)
+            recs[width] = Recognizer.from_file(path)  # converted beside it, as the pad converts
+            facts[width] = (layer_sizes(width), model.count_params(), multiply_adds(model),
+                            path.stat().st_size, path.with_suffix(".onnx").stat().st_size)
+        inputs = [feed(recs[widths[0]].prepare(image)[None], (size, size, 1)) for image in images]
+        # Blocks of each width in turn: a machine whose load changes slows them all alike.
+        times = {width: [] for width in widths}
+        for block in range(rounds):
+            for width in widths:
+                times[width] += timed(recs[width].runner.run, inputs[block::rounds])
+    base = np.percentile(times[widths[0]], 50)
+    print(f"the Hangul network by width, random weights, ONNX engine call alone, {n} calls each, "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'width':>6} {'filters, dense':>26} {'params':>10} {'mult-adds':>10} {'.h5 MB':>7} {'.onnx MB':>8} "
+          f"{'p50 ms':>7} {'ratio':>6}")
+    for width in widths:
+        (filters, units), params, macs, h5, onnx = facts[width]
+        p50 = np.percentile(times[width], 50)
+        print(f"{width:6g} {'-'.join(map(str, filters)) + f', {units}':>26} {params:10,d} {macs / 1e6:9.1f}M "
+              f"{h5 / 1e6:7.1f} {onnx / 1e6:8.1f} {p50 * 1e3:7.3f} {p50 / base:6.2f}")
+
+
 def main() -> None:
+    from train.hangul import positive
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models/mnist.h5"))
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--no-cold-start", action="store_true", help="time recognition only")
+    ap.add_argument("--widths", type=positive, nargs="+", metavar="F",
+                    help="instead: the Hangul network at these train.hangul --width values, ONNX calls "
+                         "side by side, their ratio to the first (a probe; writes nothing)")
     args = ap.parse_args()
+    if args.widths:
+        width_probe(args.widths, args.n)
+        return
 
     from drawpad.engine import feed, use_one_thread
     from drawpad.recognizer import Recognizer

@@ -158,3 +158,46 @@ def test_the_real_writer_stages_leave_each_writer_out_once_and_resume_after_an_i
         assert sorted(np.bincount(replay["labels"])) == [3, 3, 3, 3]  # 2 fonts' and 1 real of each syllable
         assert replay["images"].shape == (12, 60, 60) and replay["images"].any(axis=(1, 2)).all()
     assert (work / "real" / "without-002.replay.npz").is_file()  # beside each model, for its own user
+
+
+def test_a_work_folder_made_before_width_existed_is_width_1_and_refused_at_another(tmp_path, monkeypatch, capsys):
+    from train import hangul_recipe
+
+    def stop(*args):  # past the settings check: the fonts stage would start
+        raise ValueError("settings accepted")
+    monkeypatch.setattr(hangul_recipe, "fonts_stage", stop)
+    argv = ["--work", str(tmp_path / "work"), "--out", str(tmp_path / "m.h5"), "--hand", "none"]
+    assert hangul_recipe.main(argv) == 2
+    settings = tmp_path / "work" / "settings.json"
+    assert json.loads(settings.read_text())["width"] == 1.0
+    capsys.readouterr()
+    old = {k: v for k, v in json.loads(settings.read_text()).items() if k != "width"}
+    settings.write_text(json.dumps(old))  # as the recipe wrote it before --width
+    for same in ([], ["--width", "1"]):
+        assert hangul_recipe.main(argv + same) == 2
+        assert capsys.readouterr().err.strip() == "error: settings accepted"
+    assert hangul_recipe.main(argv + ["--width", "1.5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "made with other settings (width: 1.0); use another --work" in err[0], err
+    assert json.loads(settings.read_text()) == old
+
+
+def test_the_recipe_trains_at_its_width_and_takes_no_fonts_model_of_another(tmp_path, monkeypatch):
+    import argparse
+
+    import h5py
+
+    from drawpad.model_card import write_card
+    from train import hangul, hangul_recipe
+    calls = []
+    monkeypatch.setattr(hangul, "main", lambda argv: calls.append(argv) or 0)
+    args = argparse.Namespace(epochs=1, batch_size=8, precision="float32", seed=0, plain=False, width=1.5)
+    assert hangul_recipe.train_stage(tmp_path, tmp_path / "m.h5", ["Held.ttf"], args) == 0
+    assert calls[0][calls[0].index("--width") + 1] == "1.5"
+
+    fonts_model = tmp_path / "fonts.h5"
+    h5py.File(fonts_model, "w").close()
+    write_card(fonts_model, {"command": "python -m train.hangul_recipe", "stage_minutes": {"train": 100.0}})
+    with pytest.raises(ValueError, match="fonts.h5 is a network of width 1, not --width 1.5"):
+        hangul_recipe.take_fonts_model(fonts_model, tmp_path / "m.h5", 1.5, None)
+    assert not (tmp_path / "m.h5").exists()

@@ -288,6 +288,33 @@ def test_hangul_fine_tuning_starts_from_the_given_model_and_refuses_other_labels
     assert "60x60 inputs, this data is 56x56" in capsys.readouterr().err
 
 
+def test_hangul_width_scales_every_convolution_and_the_dense_layer_and_fine_tuning_keeps_it(tmp_path, capsys):
+    from train.hangul import DENSE, WIDTHS, layer_sizes, main
+    assert layer_sizes(1) == (WIDTHS, DENSE) and layer_sizes(1.5) == ((40, 48, 96, 192), 768)
+    data = converter_output(tmp_path / "data", ["가", "나", "다"])
+    common = ["--data", str(data), "--epochs", "1", "--strategy", "default", "--val-fraction", "0.25"]
+    narrow = tmp_path / "narrow.h5"
+    assert main(common + ["--out", str(narrow), "--width", "0.5"]) == 0
+
+    def sizes(path):
+        model = keras.models.load_model(path, compile=False)
+        return ([layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)],
+                [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)][0])  # the hidden one
+    assert sizes(narrow) == ([16, 16, 32, 64], 256) and Recognizer.from_file(narrow).card["width"] == 0.5
+    # fine-tuned, the network keeps the width its card records (no --width needed), and no other fits it
+    tuned = tmp_path / "tuned.h5"
+    assert main(common + ["--out", str(tuned), "--init", str(narrow)]) == 0
+    assert sizes(tuned) == sizes(narrow) and Recognizer.from_file(tuned).card["width"] == 0.5
+    capsys.readouterr()
+    assert main(common + ["--out", str(tmp_path / "x.h5"), "--init", str(narrow), "--width", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a network of width 0.5, so it cannot be fine-tuned at --width 1" in err[0], err
+    assert not (tmp_path / "x.h5").exists()
+    with pytest.raises(SystemExit):
+        main(common + ["--out", str(tmp_path / "x.h5"), "--width", "0"])
+    assert "'0' is not a positive number" in capsys.readouterr().err
+
+
 def test_hangul_average_keeps_only_fonts_no_member_saw_and_cannot_be_fine_tuned(tmp_path, capsys):
     from train.hangul import main
     data = converter_output(tmp_path / "data", ["가", "나", "다"])

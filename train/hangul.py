@@ -34,6 +34,31 @@ JAMO_PARTS = {"initial": 19, "vowel": 21, "final": 28}
 # Filters per stage: the first strides, the other three end in a pool. 24-32-64-128 trained
 # 2x faster than 32-40-80-160 on this 2-core CPU and runs in ~0.9 ms in ONNX Runtime.
 WIDTHS = (24, 32, 64, 128)
+DENSE = 512  # units of the hidden Dense layer before the heads
+
+
+def layer_sizes(width: float = 1.0) -> tuple[tuple[int, ...], int]:
+    """(filters per stage, Dense units) of the network `width` times as wide (--width), each
+    rounded half up to a multiple of 8 (what SIMD kernels fill), at least 8."""
+    def scaled(n: int) -> int:
+        return max(8, int(n * width / 8 + 0.5) * 8)
+    return tuple(scaled(n) for n in WIDTHS), scaled(DENSE)
+
+
+def width_of(card: dict) -> float:
+    """The width a model's card records; a card written before --width existed is width 1."""
+    return float(card.get("width", 1.0))
+
+
+def positive(text: str) -> float:
+    """argparse's type for --width: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
 
 
 def jamo_of(names: list[str]) -> dict[str, np.ndarray]:
@@ -44,10 +69,11 @@ def jamo_of(names: list[str]) -> dict[str, np.ndarray]:
     return {"initial": codes // 588, "vowel": codes // 28 % 21, "final": codes % 28}
 
 
-def build_model(names: list[str], size: int, jamo: bool = True):
+def build_model(names: list[str], size: int, jamo: bool = True, width: float = 1.0):
     """A small VGG-style net sized for accuracy per millisecond on a CPU (about 16M
-    multiply-adds): a training model whose first output, "syllable", is what ships
-    (shipped_model), and with `jamo`, one output per part of the syllable.
+    multiply-adds at `width` 1; layer_sizes): a training model whose first output,
+    "syllable", is what ships (shipped_model), and with `jamo`, one output per part of
+    the syllable.
 
     The first convolution strides: 60 px strokes are ~3 px wide, so 30x30
     feature maps lose nothing, and every later layer costs a quarter.
@@ -66,12 +92,13 @@ def build_model(names: list[str], size: int, jamo: bool = True):
         x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
         return layers.ReLU()(layers.BatchNormalization()(x))
 
+    filters, units = layer_sizes(width)
     inputs = keras.Input((size, size, 1))
-    x = conv(inputs, WIDTHS[0], strides=2)
-    for filters in WIDTHS[1:]:
-        x = layers.MaxPooling2D()(conv(x, filters))
+    x = conv(inputs, filters[0], strides=2)
+    for n in filters[1:]:
+        x = layers.MaxPooling2D()(conv(x, n))
     x = layers.Dropout(0.3)(layers.Flatten()(x))
-    x = layers.Dropout(0.3)(layers.Dense(512, activation="relu")(x))
+    x = layers.Dropout(0.3)(layers.Dense(units, activation="relu")(x))
     f32 = {"dtype": "float32"}  # the heads in float32 under mixed precision: probabilities need its range
     logits = layers.Dense(len(names), name="syllable_logits", **f32)(x)
     if not jamo:
@@ -91,14 +118,14 @@ def build_model(names: list[str], size: int, jamo: bool = True):
     return keras.Model(inputs, [syllable, *heads], name="drawpad_hangul_jamo")
 
 
-def shipped_model(model, names: list[str], size: int, jamo: bool):
-    """The training model -> the one-input, one-output model that is saved: 2,350
-    probabilities in label order (the jamo heads' own outputs only train it), rebuilt
-    in float32 whatever precision trained it, so that any machine runs it as it is."""
+def shipped_model(model, names: list[str], size: int, jamo: bool, width: float = 1.0):
+    """The training model (of that `width`) -> the one-input, one-output model that is
+    saved: 2,350 probabilities in label order (the jamo heads' own outputs only train it),
+    rebuilt in float32 whatever precision trained it, so that any machine runs it as it is."""
     import keras
 
     keras.mixed_precision.set_global_policy("float32")
-    fresh = build_model(names, size, jamo)
+    fresh = build_model(names, size, jamo, width)
     fresh.set_weights(model.get_weights())  # variables are float32 under mixed precision too
     return keras.Model(fresh.inputs, fresh.outputs[0], name=fresh.name) if jamo else fresh
 
@@ -151,6 +178,17 @@ def check_init(path: Path, names: list[str], spec: dict) -> dict:
     return card
 
 
+def network_width(asked: float | None, init: Path | None, init_card: dict) -> float:
+    """--width, or the width of the model fine-tuned (its weights fit no other)."""
+    if init is None:
+        return asked or 1.0
+    was = width_of(init_card)
+    if asked is not None and asked != was:
+        raise ModelError(f"{init}: it is a network of width {was:g}, so it cannot be fine-tuned at --width "
+                         f"{asked:g} (leave --width out to keep its width)")
+    return was
+
+
 @interruptible
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.hangul", description=__doc__,
@@ -174,6 +212,9 @@ def main(argv=None) -> int:
     ap.add_argument("--average-with", type=Path, metavar="MODEL",
                     help="a Hangul model trained before on data of the same labels and preprocessing: "
                          "the output is one model giving the mean of its and the new model's probabilities")
+    ap.add_argument("--width", type=positive, metavar="F",
+                    help="the network F times as wide: every convolution's filters and the Dense units "
+                         "(multiples of 8), recorded in the card (default: 1, or the --init model's width)")
     ap.add_argument("--plain", action="store_true",
                     help="no jamo heads: one 2,350-way output, as models before them (for comparison)")
     ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
@@ -191,6 +232,7 @@ def main(argv=None) -> int:
         images, labels, names, spec = load(args.data)
         # read now: --out may be the same file and replace it
         init_card = check_init(args.init, names, spec) if args.init else {}
+        width = network_width(args.width, args.init, init_card)
         members, member_cards = (members_of(args.average_with, names, Preprocessing.from_dict(spec))
                                  if args.average_with else ([], []))
         parts = None if args.plain else jamo_of(names)
@@ -212,7 +254,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     # Rows, not copies: batches are read from the memory-mapped array as needed.
     try:
-        model, backup = fit(lambda: build_model(names, images.shape[1], jamo),
+        model, backup = fit(lambda: build_model(names, images.shape[1], jamo, width),
                             (images, labels, train), (images, labels, val), args.out,
                             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                             strategy=args.strategy, backup=args.backup, label_smoothing=0.1, seed=args.seed,
@@ -222,7 +264,7 @@ def main(argv=None) -> int:
         return 2
     if model is None:  # one of several workers, not the chief: the chief wrote the model
         return 0
-    model = shipped_model(model, names, images.shape[1], jamo)
+    model = shipped_model(model, names, images.shape[1], jamo, width)
 
     def val_accuracy(pred: np.ndarray) -> float:
         return round(float(np.mean(pred == labels[val])), 4)
@@ -242,6 +284,7 @@ def main(argv=None) -> int:
         # the writers of the data and of the model it started from
         "writers": sorted(set(writers_in(args.data)) | set(init_card.get("writers", []))),
         "heads": "syllable + initial, vowel, final (jamo)" if jamo else "syllable",
+        "width": width,
         "precision": args.precision,
         "train_seconds": round(training_seconds(backup)),  # every run's epochs, if it was resumed
         **made_by,
@@ -250,7 +293,7 @@ def main(argv=None) -> int:
         print(f"validation accuracy of the new model alone: {card['val_accuracy']:.4f}", flush=True)
         model, card = mean_with(members, member_cards, model, card,
                                 ("trained_on", "val_accuracy", "held_out_fonts", "train_seconds",
-                                 "command", "commit"))
+                                 "width", "command", "commit"))
         val_pred = predict_classes(model, images[val])
         card.update(val_accuracy=val_accuracy(val_pred))
     out, curve, confused = finish(model, args.out, card, backup, confusions(labels[val], val_pred, names))

@@ -9,7 +9,8 @@
 2. synthesize (data_tools.synth): PHD08-style samples, part of them redrawn as pen
    strokes, into <work>/synth, one file per syllable.
 3. convert (data_tools.phd08): through the pad's own preprocessing into <work>/data.
-4. train (train.hangul): the jamo-aware network, backed up every epoch.
+4. train (train.hangul): the jamo-aware network (--width F: F times as wide), backed up
+   every epoch.
 5. hand (data_tools.handwriting): the real writers of --hand (../shared/data/hangul-hand),
    each sample rewritten --copies times as another hand might, beside as many rows of the
    fonts' data (--replay-share), so the model keeps reading print; once with every writer
@@ -47,6 +48,7 @@ import numpy as np
 
 from drawpad.atomic import write_atomically
 from drawpad.errors import DrawpadError
+from train.hangul import positive
 from train.interrupt import TrainingInterrupted, interruptible
 
 TRAIN_PACKAGES = ["fonts-nanum", "fonts-nanum-extra", "fonts-nanum-eco", "fonts-unfonts-core",
@@ -147,7 +149,7 @@ class Clock:
 def settings_of(args) -> dict:
     """What the work folder's data and model depend on: a rerun with other settings must not mix into it."""
     return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "seed": args.seed, "epochs": args.epochs,
-            "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain,
+            "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain, "width": args.width,
             "fonts": str(args.fonts) if args.fonts else "packages",
             "held_out": str(args.held_out) if args.held_out else "packages",
             "hand": str(args.hand) if args.hand else None, "copies": args.copies,
@@ -156,6 +158,8 @@ def settings_of(args) -> dict:
 
 
 REAL_SETTINGS = {"hand", "copies", "replay_share", "real_epochs", "real_lr"}  # only the real stages use these
+# Settings added since work folders were first made, with the value an older settings.json meant.
+ADDED_SETTINGS = {"width": 1.0}
 
 
 def check_settings(work: Path, settings: dict) -> None:
@@ -164,6 +168,7 @@ def check_settings(work: Path, settings: dict) -> None:
     path = work / "settings.json"
     if path.exists():
         before = json.loads(path.read_text())
+        before = {**ADDED_SETTINGS, **before}
         changed = sorted(k for k in settings if before.get(k) != settings[k])
         if set(changed) - REAL_SETTINGS:
             raise ValueError(f"{work} was made with other settings ({', '.join(changed)}: "
@@ -218,6 +223,8 @@ def main(argv=None) -> int:
     ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
                     help="training compute precision, as train.hangul's --precision (default %(default)s)")
     ap.add_argument("--plain", action="store_true", help="no jamo heads (the network to compare with)")
+    ap.add_argument("--width", type=positive, default=1.0, metavar="F",
+                    help="the network F times as wide, as train.hangul's --width (default %(default)s)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes for synthesizing and converting (default: every core, %(default)s)")
     ap.add_argument("--hand", type=lambda a: None if a == "none" else Path(a), metavar="DIR",
@@ -257,7 +264,7 @@ def main(argv=None) -> int:
         samples = len(np.load(work / "data" / "labels.npy", mmap_mode="r"))
         if not clock.done("train"):
             if args.fonts_model:
-                take_fonts_model(args.fonts_model, model, clock)
+                take_fonts_model(args.fonts_model, model, args.width, clock)
             else:
                 clock.begin("train")
                 status = train_stage(work, model, held_out, args)
@@ -317,14 +324,15 @@ def train_stage(work: Path, model: Path, held_out: list[str], args) -> int:
     # One process: a TF_CONFIG left in the environment must not make it a cluster's worker.
     return hangul.main(["--data", str(work / "data"), "--out", str(model), "--epochs", str(args.epochs),
                         "--batch-size", str(args.batch_size), "--precision", args.precision, "--strategy", "default",
-                        "--seed", str(args.seed), *(["--plain"] if args.plain else []),
+                        "--seed", str(args.seed), "--width", str(args.width), *(["--plain"] if args.plain else []),
                         "--held-out-fonts", *held_out])
 
 
-def take_fonts_model(path: Path, model: Path, clock: Clock) -> None:
+def take_fonts_model(path: Path, model: Path, width: float, clock: Clock) -> None:
     """A fonts model this recipe made before as the train stage's output, its training time counted."""
     from drawpad.conversion import file_digest
     from drawpad.model_card import read_card
+    from train.hangul import width_of
 
     card = read_card(path) if path.is_file() else None
     if not card or not card.get("command", "").startswith("python -m train.hangul_recipe"):
@@ -333,6 +341,8 @@ def take_fonts_model(path: Path, model: Path, clock: Clock) -> None:
         raise ValueError(f"{path} has learned from real writers already: give the fonts stage's model")
     if "train" not in card.get("stage_minutes", {}):
         raise ValueError(f"{path}: its card does not say how long its training took")
+    if width_of(card) != width:
+        raise ValueError(f"{path} is a network of width {width_of(card):g}, not --width {width:g}")
     copy(path, model)
     clock.stages["train"] = {"seconds": card["stage_minutes"]["train"] * 60, "done": True,
                              "from": f"{path.name} (sha256 {file_digest(path)[:12]}, commit {card.get('commit')})"}
