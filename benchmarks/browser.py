@@ -2,6 +2,7 @@
 web benchmark drive the browser pad with them, as xvfb.py is the window's virtual screen."""
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import signal
@@ -51,12 +52,14 @@ def chromium():
 
 
 class PadServer:
-    """`python run_pad.py --serve` on a free port, until close(); `url`, `port`, stderr()."""
+    """`python run_pad.py --serve` on a free port, until close(); `url`, `port`, stderr().
+    `env`: environment variables to set for it (e.g. its own data folder)."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, env: dict | None = None):
         self.err = tempfile.TemporaryFile("w+")  # a file, not a pipe: unread, a pipe can fill and block
         self.proc = subprocess.Popen([sys.executable, "run_pad.py", "--serve", "--port", "0", *args], cwd=ROOT,
-                                     stdout=subprocess.PIPE, stderr=self.err, text=True)
+                                     stdout=subprocess.PIPE, stderr=self.err, text=True,
+                                     env={**os.environ, **(env or {})})
         lines = queue.Queue()
         threading.Thread(target=lambda: [lines.put(x) for x in self.proc.stdout], daemon=True).start()
         try:

@@ -103,7 +103,9 @@ def window_guesses(model, strokes, bars: bool):
 
 def test_draw_a_seven_keys_and_the_same_guesses_as_the_window(chromium, tmp_path):
     need(DIGIT_MODEL)
-    server = PadServer("--samples", str(tmp_path))
+    # its own data folder: P below starts a personalization, whose personal models folder
+    # must not appear in the other tests' model lookup
+    server = PadServer("--samples", str(tmp_path), env={"XDG_DATA_HOME": str(tmp_path / "data")})
     try:
         chromium.get(server.url)
         page = Page(chromium, "#pad")
@@ -154,6 +156,7 @@ def test_draw_a_seven_keys_and_the_same_guesses_as_the_window(chromium, tmp_path
         assert learning == "learning your hand from 1 samples...", learning
     finally:
         assert server.close() == 130
+    assert (tmp_path / "data" / "drawpad" / "models").is_dir()  # where the run was writing
 
 
 def screenshot(png: bytes) -> None:

@@ -6,6 +6,12 @@ import time
 from tests.conftest import DIGIT_MODEL, MNIST_DIR, need
 from tests.window import PadWindow, xvfb  # noqa: F401 (fixture)
 
+
+def own_data(tmp_path) -> dict:
+    """A data folder of the test's own: its personal models stay out of the other tests' lookup."""
+    return {"XDG_DATA_HOME": str(tmp_path / "data")}
+
+
 ONE = [(240, 80)] + [(240, 80 + 20 * i) for i in range(1, 15)]
 
 
@@ -21,7 +27,7 @@ def correct_two(pad):
 
 def test_correct_and_the_personal_model_is_swapped_in_without_a_restart(xvfb, tmp_path):
     need(DIGIT_MODEL), need(MNIST_DIR)  # what train.personalize replays for digits
-    pad = PadWindow(xvfb, "--samples", str(tmp_path), "--learn-every", "2")
+    pad = PadWindow(xvfb, "--samples", str(tmp_path), "--learn-every", "2", env=own_data(tmp_path))
     try:
         correct_two(pad)
         assert pad.next_line("learning: ").startswith("learning: learning your hand from 2 samples")
@@ -39,7 +45,7 @@ def test_correct_and_the_personal_model_is_swapped_in_without_a_restart(xvfb, tm
 
 def test_a_personalization_that_stops_leaves_the_pad_on_its_model(xvfb, tmp_path):
     need(DIGIT_MODEL)
-    pad = PadWindow(xvfb, "--samples", str(tmp_path), "--learn-every", "2")
+    pad = PadWindow(xvfb, "--samples", str(tmp_path), "--learn-every", "2", env=own_data(tmp_path))
     try:
         correct_two(pad)
         assert pad.next_line("learning: ").startswith("learning: learning your hand")

@@ -27,11 +27,12 @@ def require_display_tools() -> None:
 
 
 class PadWindow:
-    """run_pad.py in a real window; `lines` collects what it prints."""
+    """run_pad.py in a real window; `lines` collects what it prints. `env`: more environment
+    variables for it (e.g. its own data folder)."""
 
-    def __init__(self, display: str, *args: str):
+    def __init__(self, display: str, *args: str, env: dict | None = None):
         env = {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1",
-               "QT_QPA_FONTDIR": "/usr/share/fonts/truetype/dejavu"}
+               "QT_QPA_FONTDIR": "/usr/share/fonts/truetype/dejavu", **(env or {})}
         self.display = display
         self.proc = subprocess.Popen([sys.executable, "run_pad.py", *args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
