@@ -72,3 +72,26 @@ def save_tiny_model(path, input_shape=(28, 28, 1), outputs=10, softmax=True, fun
 def stroke_image(strokes, size=400, pen=16):
     from drawpad.canvas import PAPER, draw_strokes
     return draw_strokes(np.full((size, size), PAPER, np.uint8), strokes, pen)
+
+# Stands in for train.personalize (drawpad.learner's tests): its "personal model" is a copy of
+# the base model and its conversion, made after --seconds; --fail fails as a real run would,
+# some progress and then one error line.
+# Each run writes "start" and "end" to runs.log beside --out, so two runs at once would show.
+FAKE_PERSONALIZE = '''
+import shutil, sys, time
+from pathlib import Path
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+out = Path(args["--out"])
+with open(out.with_name("runs.log"), "a") as log:
+    log.write("start\\n")
+try:
+    time.sleep(float(args.get("--seconds", 0)))
+    if "--fail" in args:
+        print("some progress", file=sys.stderr)
+        sys.exit("error: " + args["--fail"])
+    shutil.copy(args["--model"], out)
+    shutil.copy(Path(args["--model"]).with_suffix(".onnx"), out.with_suffix(".onnx"))
+finally:
+    with open(out.with_name("runs.log"), "a") as log:
+        log.write("end\\n")
+'''

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import DIGIT_MODEL, ROOT, need
+from tests.conftest import DIGIT_MODEL, FAKE_PERSONALIZE, ROOT, need
 from benchmarks.browser import PadServer
-from tests.web import FAKE_PERSONALIZE, GA, browser, digit_strokes, straight
+from tests.web import GA, browser, digit_strokes, straight
 
 HANGUL_MODEL = DIGIT_MODEL.with_name("hangul.h5")
 SCREENSHOT = ROOT / "docs" / "browser.png"

@@ -9,25 +9,9 @@ import pytest
 from drawpad import Recognizer
 from drawpad.learner import Learner, base_of
 from drawpad.session import Session
-from tests.conftest import DIGIT_MODEL, need
+from tests.conftest import DIGIT_MODEL, FAKE_PERSONALIZE, need
 
 ONE = [(200, 60), (200, 200), (200, 340)]
-# Stands in for train.personalize: its "personal model" is a copy of the base model (and its
-# conversion), made at once; --fail makes it fail as a real run would, in one error line.
-FAKE = '''
-import argparse, shutil, sys
-from pathlib import Path
-ap = argparse.ArgumentParser()
-ap.add_argument("--model"); ap.add_argument("--samples"); ap.add_argument("--out"); ap.add_argument("--fail")
-args = ap.parse_args()
-if args.fail:
-    print("some progress", file=sys.stderr)
-    print(f"error: {args.fail}", file=sys.stderr)
-    sys.exit(2)
-print(len(list(Path(args.samples).glob("*/*.png"))), "samples", file=sys.stderr)
-shutil.copy(args.model, args.out)
-shutil.copy(Path(args.model).with_suffix(".onnx"), Path(args.out).with_suffix(".onnx"))
-'''
 
 
 def learning_session(tmp_path, *fake_args, every=2):
@@ -36,7 +20,7 @@ def learning_session(tmp_path, *fake_args, every=2):
     base.mkdir()
     for suffix in (".h5", ".onnx"):
         shutil.copy(DIGIT_MODEL.with_suffix(suffix), base / f"mnist{suffix}")
-    (tmp_path / "fake.py").write_text(FAKE)
+    (tmp_path / "fake.py").write_text(FAKE_PERSONALIZE)
     session = Session(Recognizer.from_file(base / "mnist.h5"), samples=tmp_path / "samples")
     session.events = []
     session.listen(session.events.append)

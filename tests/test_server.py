@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import DIGIT_MODEL, ROOT, need, stroke_image
+from tests.conftest import DIGIT_MODEL, FAKE_PERSONALIZE, ROOT, need, stroke_image
 from benchmarks.browser import PadServer
-from tests.web import FAKE_PERSONALIZE, GA, digit_strokes
+from tests.web import GA, digit_strokes
 
 pytest.importorskip("starlette.testclient", reason="pip install -e .[test]")
 

@@ -1,5 +1,4 @@
-"""What the web pad's tests share: real strokes to draw, headless Chromium (or the reason for a skip),
-a stand-in for train.personalize."""
+"""What the web pad's tests share: real strokes to draw, headless Chromium (or the reason for a skip)."""
 from __future__ import annotations
 
 import os
@@ -39,25 +38,3 @@ def browser():
             pytest.fail(f"CI must run the browser tests: {why}")
         pytest.skip(why)
     return chromium()
-
-
-# Stands in for train.personalize (as in tests/test_learner.py): its "personal model" is a copy
-# of the base model and its conversion, made after --seconds; --fail fails in one error line.
-# Each run writes "start" and "end" to runs.log beside --out, so two runs at once would show.
-FAKE_PERSONALIZE = '''
-import shutil, sys, time
-from pathlib import Path
-args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-out = Path(args["--out"])
-with open(out.with_name("runs.log"), "a") as log:
-    log.write("start\\n")
-try:
-    time.sleep(float(args.get("--seconds", 0)))
-    if "--fail" in args:
-        sys.exit("error: " + args["--fail"])
-    shutil.copy(args["--model"], out)
-    shutil.copy(Path(args["--model"]).with_suffix(".onnx"), out.with_suffix(".onnx"))
-finally:
-    with open(out.with_name("runs.log"), "a") as log:
-        log.write("end\\n")
-'''
