@@ -102,17 +102,18 @@ def line_rows() -> list:
               "writers 16-30 never seen", lambda f: f["digits_writers_seen"] == 15)]
     def hand(f, kind, way):
         return f[f"hand_{kind}"][way]
-    readers = lambda f: ("each writer by the model that never saw them" if f["hand_left_out"]  # noqa: E731
-                         else "by a model that learned from fonts only")
+
+    def words(f, way):  # whole words right, the right number of characters, per character
+        row = hand(f, "words", way)
+        return f"{pct(row['whole_string'])}, {pct(row['right_count'])}, {pct(row['per_character'])}"
+
+    def readers(f):
+        return ("each writer by the model that never saw them" if f["hand_left_out"]
+                else "by a model that learned from fonts only")
     real = [
         ("lines", "real writers' everyday words (their own cells side by side): whole words right, the right "
                   "number of characters, per character; `read_line` with the language model / `recognize_line`",
-         lambda f: (f"{pct(hand(f, 'words', 'with_language')['whole_string'])}, "
-                    f"{pct(hand(f, 'words', 'with_language')['right_count'])}, "
-                    f"{pct(hand(f, 'words', 'with_language')['per_character'])} / "
-                    f"{pct(hand(f, 'words', 'recognize_line')['whole_string'])}, "
-                    f"{pct(hand(f, 'words', 'recognize_line')['right_count'])}, "
-                    f"{pct(hand(f, 'words', 'recognize_line')['per_character'])} ({readers(f)})"),
+         lambda f: f"{words(f, 'with_language')} / {words(f, 'recognize_line')} ({readers(f)})",
          ">= 90%, >= 99%", lambda f: hand(f, "words", "with_language")["whole_string"] >= 0.9
          and hand(f, "words", "with_language")["right_count"] >= 0.99),
         ("lines", "real writers' strings of 2-4 random syllables: per character with / without the language model",

@@ -175,13 +175,18 @@ def character_size(extents: list[Box]) -> float:
     return float(np.median(heights[heights >= 0.75 * heights.max()]))
 
 
+def _width_and_gaps(extents: list[Box], span: tuple[int, int]) -> tuple[float, float]:
+    """The units of `span` side by side: their width, and the gaps between them, summed (px)."""
+    i, j = span
+    return (extents[j - 1].x1 - extents[i].x0,
+            sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1)))
+
+
 def span_cost(extents: list[Box], size: float, span: tuple[int, int]) -> float:
     """Square scripts: what making the units of `span` one character costs: 1, plus how far
     its width is from TYPICAL_WIDTH (so 이이 is [이][이], not [이ㅇ][ㅣ]), plus the gaps it
     joins (the smaller joined, the better)."""
-    i, j = span
-    width = extents[j - 1].x1 - extents[i].x0
-    gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1))
+    width, gaps = _width_and_gaps(extents, span)
     return 1 + 2 * abs(width / size - TYPICAL_WIDTH) + gaps / (JOIN_GAP * size) * 0.5
 
 
@@ -189,9 +194,8 @@ def span_doubt(extents: list[Box], size: float, span: tuple[int, int]) -> float:
     """Square scripts, read with the alternatives: how unlike one character the units of
     `span` look (0: a syllable's shape; see NARROW, WIDE, JOINED_GAP, SHORT)."""
     i, j = span
-    width = (extents[j - 1].x1 - extents[i].x0) / size
+    width, gaps = (v / size for v in _width_and_gaps(extents, span))
     height = (max(e.y1 for e in extents[i:j]) - min(e.y0 for e in extents[i:j])) / size
-    gaps = sum(max(extents[k + 1].x0 - extents[k].x1, 0) for k in range(i, j - 1)) / size
     return (NARROW[1] * max(NARROW[0] - width, 0) + WIDE[1] * max(width - WIDE[0], 0)
             + JOINED_GAP * gaps + SHORT[1] * max(SHORT[0] - height, 0))
 
