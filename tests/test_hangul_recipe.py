@@ -160,7 +160,9 @@ def test_the_real_writer_stages_leave_each_writer_out_once_and_resume_after_an_i
     assert (work / "real" / "without-002.replay.npz").is_file()  # beside each model, for its own user
 
 
-def test_a_work_folder_made_before_width_existed_is_width_1_and_refused_at_another(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("setting, before, other", [("width", 1.0, "1.5"), ("cursive", 0.0, "0.3")])
+def test_a_work_folder_made_before_a_setting_existed_has_its_old_value_and_is_refused_at_another(
+        tmp_path, monkeypatch, capsys, setting, before, other):
     from train import hangul_recipe
 
     def stop(*args):  # past the settings check: the fonts stage would start
@@ -169,16 +171,16 @@ def test_a_work_folder_made_before_width_existed_is_width_1_and_refused_at_anoth
     argv = ["--work", str(tmp_path / "work"), "--out", str(tmp_path / "m.h5"), "--hand", "none"]
     assert hangul_recipe.main(argv) == 2
     settings = tmp_path / "work" / "settings.json"
-    assert json.loads(settings.read_text())["width"] == 1.0
+    assert json.loads(settings.read_text())[setting] == before
     capsys.readouterr()
-    old = {k: v for k, v in json.loads(settings.read_text()).items() if k != "width"}
-    settings.write_text(json.dumps(old))  # as the recipe wrote it before --width
-    for same in ([], ["--width", "1"]):
+    old = {k: v for k, v in json.loads(settings.read_text()).items() if k != setting}
+    settings.write_text(json.dumps(old))  # as the recipe wrote it before the option
+    for same in ([], [f"--{setting}", f"{before:g}"]):
         assert hangul_recipe.main(argv + same) == 2
         assert capsys.readouterr().err.strip() == "error: settings accepted"
-    assert hangul_recipe.main(argv + ["--width", "1.5"]) == 2
+    assert hangul_recipe.main(argv + [f"--{setting}", other]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "made with other settings (width: 1.0); use another --work" in err[0], err
+    assert len(err) == 1 and f"made with other settings ({setting}: {before}); use another --work" in err[0], err
     assert json.loads(settings.read_text()) == old
 
 
@@ -201,3 +203,15 @@ def test_the_recipe_trains_at_its_width_and_takes_no_fonts_model_of_another(tmp_
     with pytest.raises(ValueError, match="fonts.h5 is a network of width 1, not --width 1.5"):
         hangul_recipe.take_fonts_model(fonts_model, tmp_path / "m.h5", 1.5, None)
     assert not (tmp_path / "m.h5").exists()
+
+
+def test_the_recipe_synthesizes_its_share_of_cursive_pen_samples(tmp_path, monkeypatch):
+    import argparse
+
+    from data_tools import synth
+    from train import hangul_recipe
+    calls = []
+    monkeypatch.setattr(synth, "synthesize", lambda *a, **kw: calls.append(kw) or (0, {}))
+    args = argparse.Namespace(labels="ksx1001", per_font=1, seed=0, workers=1, pen=0.5, cursive=0.3)
+    hangul_recipe.synthesize_stage(tmp_path, ["Font.ttf"], args, hangul_recipe.Clock(tmp_path))
+    assert calls[0]["pen"] == 0.5 and calls[0]["cursive"] == 0.3

@@ -7,7 +7,8 @@
    -noto-cjk-extra, each look once; fonts-lexi-gulim, -lexi-saebom and -woowa-bm are
    never trained on: they are the test fonts (apt-get install all thirteen).
 2. synthesize (data_tools.synth): PHD08-style samples, part of them redrawn as pen
-   strokes, into <work>/synth, one file per syllable.
+   strokes (--cursive C of those written as a quick hand joins them), into <work>/synth,
+   one file per syllable.
 3. convert (data_tools.phd08): through the pad's own preprocessing into <work>/data.
 4. train (train.hangul): the jamo-aware network (--width F: F times as wide), backed up
    every epoch.
@@ -148,7 +149,8 @@ class Clock:
 
 def settings_of(args) -> dict:
     """What the work folder's data and model depend on: a rerun with other settings must not mix into it."""
-    return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "seed": args.seed, "epochs": args.epochs,
+    return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "cursive": args.cursive,
+            "seed": args.seed, "epochs": args.epochs,
             "batch_size": args.batch_size, "precision": args.precision, "plain": args.plain, "width": args.width,
             "fonts": str(args.fonts) if args.fonts else "packages",
             "held_out": str(args.held_out) if args.held_out else "packages",
@@ -159,7 +161,7 @@ def settings_of(args) -> dict:
 
 REAL_SETTINGS = {"hand", "copies", "replay_share", "real_epochs", "real_lr"}  # only the real stages use these
 # Settings added since work folders were first made, with the value an older settings.json meant.
-ADDED_SETTINGS = {"width": 1.0}
+ADDED_SETTINGS = {"width": 1.0, "cursive": 0.0}
 
 
 def check_settings(work: Path, settings: dict) -> None:
@@ -218,6 +220,9 @@ def main(argv=None) -> int:
     ap.add_argument("--per-font", type=int, default=3, help="samples per font and syllable (default %(default)s)")
     ap.add_argument("--pen", type=float, default=0.5,
                     help="share of the samples redrawn as pen strokes (default %(default)s)")
+    ap.add_argument("--cursive", type=float, default=0.0, metavar="C",
+                    help="share of those pen samples written cursively, as data_tools.synth's --cursive "
+                         "(default %(default)s)")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
@@ -301,7 +306,7 @@ def synthesize_stage(work: Path, fonts: list[str], args, clock: Clock) -> None:
         clock.begin("synthesize")
         labels = list(ksx1001_syllables()) if args.labels == "ksx1001" else read_labels(args.labels)
         _, lacking = synthesize(fonts, work / "synth", labels, args.per_font, args.seed, args.workers,
-                                pen=args.pen, resume=True)
+                                pen=args.pen, resume=True, cursive=args.cursive)
         for font, chars in lacking.items():
             print(f"note: {font} lacks {len(chars)} of the syllables (skipped)", flush=True)
         clock.end()
