@@ -65,7 +65,11 @@ class PadWindow:
 
     def stroke(self, points) -> None:
         (x, y), rest = points[0], points[1:]
-        self.xdotool("mousemove", "--window", self.window, str(x), str(y), "mousedown", "1")
+        # to the start first, then down, as a hand does: the press lands where the pad has
+        # seen the pointer
+        self.xdotool("mousemove", "--window", self.window, str(x), str(y))
+        time.sleep(0.05)
+        self.xdotool("mousedown", "1")
         for x, y in rest:
             self.xdotool("mousemove", "--window", self.window, str(x), str(y))
             time.sleep(0.01)
