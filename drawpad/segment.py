@@ -147,12 +147,6 @@ def split(boxes: list[Box], square: bool) -> Split:
                  joinable(extents, size, ALTERNATIVE_GAP, ALTERNATIVE_WIDTH))
 
 
-def group(boxes: list[Box], square: bool) -> list[list[int]]:
-    """Indices of `boxes` (pieces of ink) per character, characters left to right."""
-    found = split(boxes, square)
-    return [sorted(found.members(span), key=lambda i: boxes[i].x0) for span in found.chosen]
-
-
 def joinable(extents: list[Box], size: float, gap: float = JOIN_GAP,
              widest: float = MAX_WIDTH) -> list[tuple[int, int]]:
     """Every span of units that could be one character: each unit, and neighbours across
@@ -261,11 +255,6 @@ def segment_image(image: np.ndarray, square: bool) -> Segmentation:
     return Segmentation(split(boxes, square), draw)
 
 
-def split_image(image: np.ndarray, square: bool) -> list[Piece]:
-    """The characters of a line image, left to right. ImageError if there is no ink."""
-    return segment_image(image, square).chosen()
-
-
 def segment_strokes(strokes, pen: int, square: bool) -> Segmentation:
     """The pad's line split into characters by its pen-down strokes (each with the pen's
     width around it), so that strokes which touch the next character's still split."""
@@ -283,11 +272,6 @@ def segment_strokes(strokes, pen: int, square: bool) -> Segmentation:
         paper = np.full((box.height + 8, box.width + 8), PAPER, np.uint8)
         return Piece(box, draw_strokes(paper, shifted, pen), own)
     return Segmentation(split(boxes, square), draw)
-
-
-def split_strokes(strokes, pen: int, square: bool) -> list[Piece]:
-    """The characters of the pad's line, left to right, from its pen-down strokes."""
-    return segment_strokes(strokes, pen, square).chosen()
 
 
 def union(boxes: list[Box], members: list[int]) -> Box:

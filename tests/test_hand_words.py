@@ -3,7 +3,7 @@ import numpy as np
 
 from data_tools.hand_words import GAP, Writers, ink_extent, main, read_words
 from data_tools.handwriting import read_folder
-from drawpad.segment import split_image
+from drawpad.segment import segment_image
 from tests.conftest import FIXTURES
 
 HAND = FIXTURES / "hangul-hand"  # 가, 뉴, 들, 셌 of writers 002, 003, 005
@@ -20,7 +20,7 @@ def test_a_word_is_the_writer_s_cells_side_by_side_with_an_ordinary_gap():
     gap = (x1 - x0) - sum(widths)  # the ink of the word is the cells' ink and one gap
     size = writers.size("003")
     assert GAP[0] * size - 1 <= gap <= GAP[1] * size + 1
-    assert len(split_image(image, square=True)) == 2  # two syllables, split apart
+    assert len(segment_image(image, square=True).chosen()) == 2  # two syllables, split apart
 
 
 def test_only_words_a_writer_wrote_are_drawn_and_the_folder_reads_back(tmp_path):

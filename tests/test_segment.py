@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from drawpad.canvas import PAPER, draw_strokes
-from drawpad.segment import Box, group, span_doubt, split, split_image, split_strokes
+from drawpad.segment import Box, segment_image, segment_strokes, span_doubt, split
 from tests.conftest import DIGIT_MODEL, ROOT, STROKES_200, need
 
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
@@ -68,8 +68,8 @@ def test_real_pen_numbers_split_into_their_digits_from_the_image_and_from_the_st
         picked = [pen_digits[i] for i in rng.choice(len(pen_digits), rng.integers(3, 8))]
         image, strokes = number(picked, height=rng.uniform(60, 150), gap=rng.uniform(0.2, 0.6),
                                 pen=int(rng.integers(6, 16)))
-        assert len(split_image(image, square=False)) == len(picked)
-        assert len(split_strokes(strokes, 10, square=False)) == len(picked)
+        assert len(segment_image(image, square=False).chosen()) == len(picked)
+        assert len(segment_strokes(strokes, 10, square=False).chosen()) == len(picked)
 
 
 def test_small_and_large_writing_split_alike(pen_digits):
@@ -77,33 +77,35 @@ def test_small_and_large_writing_split_alike(pen_digits):
     counts = set()
     for height, pen in ((30, 3), (80, 8), (240, 24)):
         image, strokes = number(picked, height, gap=0.3, pen=pen)
-        counts.add((len(split_image(image, square=False)), len(split_strokes(strokes, pen, square=False))))
+        counts.add((len(segment_image(image, square=False).chosen()),
+                    len(segment_strokes(strokes, pen, square=False).chosen())))
     assert counts == {(5, 5)}
 
 
 def test_the_bar_of_a_crossed_7_and_the_short_stroke_of_a_are_never_characters_of_their_own():
     seven = [[(20, 20), (120, 20), (60, 200)], [(40, 110), (110, 110)]]  # the bar, a stroke of its own
-    assert len(split_strokes(seven, 10, square=False)) == 1
+    assert len(segment_strokes(seven, 10, square=False).chosen()) == 1
     a = [[(40, 10), (40, 200)], [(62, 100), (100, 100)]]  # ㅏ: the short stroke detached, right of the stem
-    assert len(split_strokes(a, 10, square=True)) == 1
-    assert len(split_strokes(a + [[(x + 200, y) for x, y in s] for s in a], 10, square=True)) == 2
+    assert len(segment_strokes(a, 10, square=True).chosen()) == 1
+    assert len(segment_strokes(a + [[(x + 200, y) for x, y in s] for s in a], 10, square=True).chosen()) == 2
     one = [[(50, 10), (50, 200)]]  # a digit 1: narrow, yet a character
-    assert len(split_strokes(one + [[(x + 80, y) for x, y in s] for s in seven], 10, square=False)) == 2
+    assert len(segment_strokes(one + [[(x + 80, y) for x, y in s] for s in seven], 10, square=False).chosen()) == 2
 
 
 def test_narrow_and_side_by_side_syllables_stay_one_character_and_words_split():
     need_font()
     for syllable in "이바뭐가":
-        assert len(split_image(font_word(syllable), square=True)) == 1, syllable
+        assert len(segment_image(font_word(syllable), square=True).chosen()) == 1, syllable
     for word in ("바다", "이사", "뭐라고", "한국어를", "이이이"):
         for gap in (0.08, 0.2, 0.35):
-            assert len(split_image(font_word(word, gap=gap), square=True)) == len(word), (word, gap)
+            assert len(segment_image(font_word(word, gap=gap), square=True).chosen()) == len(word), (word, gap)
 
 
-def test_group_joins_overlaps_and_small_pieces():
+def test_the_split_joins_overlaps_and_small_pieces():
     boxes = [Box(0, 0, 10, 100), Box(5, 40, 60, 50), Box(80, 0, 140, 100), Box(145, 90, 150, 95)]
-    assert group(boxes, square=False) == [[0, 1], [2, 3]]
-    assert group([], square=False) == []
+    found = split(boxes, square=False)
+    assert [sorted(found.members(span)) for span in found.chosen] == [[0, 1], [2, 3]]
+    assert split([], square=False).chosen == []
 
 
 def test_the_spans_doubted_least_are_the_syllables_of_real_writers():
@@ -176,7 +178,7 @@ def test_boxes_of_a_large_image_are_in_its_own_pixels(tmp_path, capsys):
     from tests.conftest import save_tiny_model
     image = np.full((1200, 3200), PAPER, np.uint8)
     draw_strokes(image, [[(700, 200), (700, 1000)], [(2700, 200), (2700, 1000)]], 40)
-    pieces = split_image(image, square=False)
+    pieces = segment_image(image, square=False).chosen()
     assert len(pieces) == 2
     for piece, x in zip(pieces, (700, 2700)):
         assert abs(piece.box.x0 - (x - 20)) <= 3 and abs(piece.box.x1 - (x + 20)) <= 3, piece.box
