@@ -11,7 +11,7 @@ import numpy as np
 
 def hand_lines(writers, kind: str, per_writer: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
     """(writer, text, image) of `per_writer` lines of each writer: kind "words", everyday
-    words (benchmarks/everyday_words.txt); "random", 2-4 random KS X 1001 syllables."""
+    words (data_tools/everyday_words.txt); "random", 2-4 random KS X 1001 syllables."""
     from data_tools.hand_words import read_words
     from drawpad.labels import ksx1001_syllables
 

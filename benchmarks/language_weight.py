@@ -4,7 +4,7 @@ of its mixture), and how the ways to split a line are weighed (SPLIT_WEIGHT, CHA
 
     python benchmarks/language_weight.py [--model models/hangul.h5] [--left-out DIR] [-n 200] [--random 100]
 
-Everyday words (benchmarks/everyday_words.txt) and strings of 2-4 random syllables, each
+Everyday words (data_tools/everyday_words.txt) and strings of 2-4 random syllables, each
 in the hand of one of the writers of ../shared/data/hangul-hand (their own syllable cells
 side by side, data_tools.hand_words), are read once with every way to split them
 (drawpad.reading); each setting then reads them again from those probabilities

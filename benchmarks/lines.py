@@ -16,7 +16,7 @@ per-character accuracy against the same characters recognized alone (on their ow
 canvas), whole-string accuracy, and the time a character takes (line) against
 recognizing it alone.
 3. Real writers' lines (--hand, data_tools.hand_words): n/3 everyday words
-   (benchmarks/everyday_words.txt) and n/3 strings of 2-4 random syllables of each writer
+   (data_tools/everyday_words.txt) and n/3 strings of 2-4 random syllables of each writer
    of ../shared/data/hangul-hand, made of their own syllable cells side by side, each
    writer read by a model that never saw them (without-<writer>.h5 of --left-out; else
    --hangul, whose card must not list them: the shipped model learned from fonts only). Each line is read as recognize_line reads it

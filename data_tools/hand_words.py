@@ -1,7 +1,7 @@
 """Words in real writers' hands: each syllable cell of one writer set side by side.
 
     python -m data_tools.hand_words --data-dir ../shared/data/hangul-hand --out hand_words/ -n 50
-    python -m data_tools.hand_words --list-words benchmarks/everyday_words.txt   # needs wordfreq, hunspell-ko
+    python -m data_tools.hand_words --list-words data_tools/everyday_words.txt   # needs wordfreq, hunspell-ko
 
 A writer of ../shared/data/hangul-hand wrote every KS X 1001 syllable once, one to a
 cell; a word is that writer's cells of its syllables, each cut to its ink's columns (its
@@ -10,7 +10,7 @@ writer's syllable height (the median height of the cells' ink). The images are w
 in the layout of hangul-hand itself (PNGs and a labels.tsv with file, label, writer), so
 data_tools.handwriting.read_folder reads them.
 
-The words: benchmarks/everyday_words.txt, everyday Korean words of 2-4 syllables, those of
+The words: data_tools/everyday_words.txt, everyday Korean words of 2-4 syllables, those of
 the 5,000 most frequent of wordfreq's Korean list (CC-BY-SA-4.0) that are entries of
 hunspell-ko's dictionary (MPL-1.1 / GPL-2+ / LGPL-2.1+): the list holds MeCab's
 morphemes (에서, 습니다), the dictionary keeps the words. `--list-words` writes it again.
@@ -39,7 +39,7 @@ from drawpad.preprocess import to_gray
 GAP = (0.1, 0.4)  # the gap between two syllables, a share of the writer's syllable height
 SPECK = 12  # pixels: ink pieces this small (dust on the scan) do not widen a syllable
 HUNSPELL_KO = Path("/usr/share/hunspell/ko.dic")
-EVERYDAY = Path(__file__).resolve().parents[1] / "benchmarks" / "everyday_words.txt"
+EVERYDAY = Path(__file__).resolve().parent / "everyday_words.txt"
 WORDS_HEADER = ("# Everyday Korean words: of the 5,000 most frequent of wordfreq's Korean list (CC-BY-SA-4.0),\n"
                 "# those of 2-4 KS X 1001 syllables that hunspell-ko's dictionary has (MPL-1.1 / GPL-2+ / LGPL-2.1+).\n"
                 "# Most frequent first. Written by: python -m data_tools.hand_words --list-words THIS_FILE\n")

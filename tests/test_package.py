@@ -132,6 +132,8 @@ def test_pip_install_gives_a_drawpad_command_that_finds_the_shipped_models_from_
     assert {p.name for p in (package / "models").iterdir()} == shipped
     assert {p.name for p in (package / "web").iterdir()} == {"index.html", "pad.js", "pad.css"}  # drawpad serve's page
     assert (package / "korean_lm.npz").is_file()  # drawpad.language's model, read from inside the package
+    words = package.parent / "data_tools" / "everyday_words.txt"  # data_tools.hand_words's default words
+    assert words.read_text(encoding="utf-8") == (ROOT / "data_tools" / "everyday_words.txt").read_text(encoding="utf-8")
 
     recognized = run(command, "--image", png.name, "--json")
     assert recognized.returncode == 0, recognized.stderr
