@@ -237,19 +237,20 @@ def serve(models: Models, host: str = "127.0.0.1", port: int = 8765, samples: Pa
     import uvicorn
 
     sock = listen(host, port)
-    if not is_loopback(host):
-        print(f"warning: serving on {host}: anyone who can reach this machine can use the pad "
-              "and add samples", file=sys.stderr, flush=True)
-    rec = models.get(models.start)
-    bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"drawpad serving http://{shown}:{bound}/ ({models.start}, {len(rec.labels)} labels); "
-          "Ctrl+C stops", file=out, flush=True)
-    app = create_app(models, samples=samples, top=top, loopback=is_loopback(host), learn=learn)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    try:
-        server.run(sockets=[sock])
-    finally:
-        if app.state.learner is not None:
-            app.state.learner.close()  # a personalization under way stops, removing what it was writing
+    with sock:  # closed however serving ends, a model that fails to load included
+        if not is_loopback(host):
+            print(f"warning: serving on {host}: anyone who can reach this machine can use the pad "
+                  "and add samples", file=sys.stderr, flush=True)
+        rec = models.get(models.start)
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"drawpad serving http://{shown}:{bound}/ ({models.start}, {len(rec.labels)} labels); "
+              "Ctrl+C stops", file=out, flush=True)
+        app = create_app(models, samples=samples, top=top, loopback=is_loopback(host), learn=learn)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        try:
+            server.run(sockets=[sock])
+        finally:
+            if app.state.learner is not None:
+                app.state.learner.close()  # a personalization under way stops, removing what it was writing
     return 0

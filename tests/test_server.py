@@ -355,3 +355,19 @@ def test_closing_the_server_stops_a_run_under_way(learning, tmp_path):
     learner.close()  # as serve() does when Ctrl+C stops the server
     assert proc.poll() is not None and time.time() - started < 10
     assert not (tmp_path / "mine" / "mnist-mine.h5").exists()
+
+
+def test_a_start_model_that_fails_to_load_leaves_no_socket_listening(monkeypatch):
+    from drawpad import server
+    from drawpad.actions import Models
+    from drawpad.errors import DrawpadError
+    from drawpad.model_files import listed_models
+
+    def broken(path):
+        raise DrawpadError(f"{path}: not a model")
+    opened = []
+    monkeypatch.setattr(server, "listen",
+                        lambda host, port: opened.append(server.socket.create_server((host, 0))) or opened[-1])
+    with pytest.raises(DrawpadError, match="not a model"):
+        server.serve(Models(DIGIT_MODEL, listed_models(), broken), port=0)
+    assert opened[0].fileno() == -1  # closed
