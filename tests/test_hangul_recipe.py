@@ -215,3 +215,13 @@ def test_the_recipe_synthesizes_its_share_of_cursive_pen_samples(tmp_path, monke
     args = argparse.Namespace(labels="ksx1001", per_font=1, seed=0, workers=1, pen=0.5, cursive=0.3)
     hangul_recipe.synthesize_stage(tmp_path, ["Font.ttf"], args, hangul_recipe.Clock(tmp_path))
     assert calls[0]["pen"] == 0.5 and calls[0]["cursive"] == 0.3
+
+
+def test_the_recipe_refuses_to_publish_over_its_own_fonts_model(tmp_path, capsys):
+    from train import hangul_recipe
+
+    work = tmp_path / "work"
+    assert hangul_recipe.main(["--work", str(work), "--out", str(work / "hangul.h5"), "--hand", "none"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is the work folder's own fonts model" in err[0], err
+    assert not work.exists()  # refused before anything was made

@@ -251,6 +251,10 @@ def main(argv=None) -> int:
 
     from train.common import provenance
 
+    if args.out.resolve() == (args.work / MODEL).resolve():  # publishing would overwrite the fonts model
+        print(f"error: --out {args.out} is the work folder's own fonts model, which the real stages start "
+              "from; choose another --out", file=sys.stderr)
+        return 2
     made_by = provenance("train.hangul_recipe", argv)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
