@@ -13,8 +13,10 @@ class Xvfb:
             if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
                 break
         self.display = f":{n}"
-        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # -noreset: by default Xvfb resets when its last client leaves, and a short client (xdotool,
+        # the pad's display check) leaving just before the pad connects made the pad fail to connect
+        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+                                      "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 20
         while not Path(f"/tmp/.X11-unix/X{n}").exists():
             if time.time() > deadline or self.proc.poll() is not None:
