@@ -73,6 +73,13 @@ def stroke_image(strokes, size=400, pen=16):
     from drawpad.canvas import PAPER, draw_strokes
     return draw_strokes(np.full((size, size), PAPER, np.uint8), strokes, pen)
 
+
+def own_data(tmp_path) -> dict:
+    """Environment for a pad or server with a data folder of the test's own: the personal
+    models a personalization writes stay out of the other tests' model lookup."""
+    return {"XDG_DATA_HOME": str(tmp_path / "data")}
+
+
 # Stands in for train.personalize (drawpad.learner's tests): its "personal model" is a copy of
 # the base model and its conversion, made after --seconds; --fail fails as a real run would,
 # some progress and then one error line.

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import DIGIT_MODEL, FAKE_PERSONALIZE, ROOT, need
+from tests.conftest import DIGIT_MODEL, FAKE_PERSONALIZE, ROOT, need, own_data
 from benchmarks.browser import PadServer
 from tests.web import GA, browser, digit_strokes, straight
 
@@ -103,9 +103,7 @@ def window_guesses(model, strokes, bars: bool):
 
 def test_draw_a_seven_keys_and_the_same_guesses_as_the_window(chromium, tmp_path):
     need(DIGIT_MODEL)
-    # its own data folder: P below starts a personalization, whose personal models folder
-    # must not appear in the other tests' model lookup
-    server = PadServer("--samples", str(tmp_path), env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    server = PadServer("--samples", str(tmp_path), env=own_data(tmp_path))  # P below starts a personalization
     try:
         chromium.get(server.url)
         page = Page(chromium, "#pad")

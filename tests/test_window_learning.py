@@ -3,13 +3,8 @@ is swapped for the personal one without a restart, and a run that stops leaves t
 import subprocess
 import time
 
-from tests.conftest import DIGIT_MODEL, MNIST_DIR, need
+from tests.conftest import DIGIT_MODEL, MNIST_DIR, need, own_data
 from tests.window import PadWindow, xvfb  # noqa: F401 (fixture)
-
-
-def own_data(tmp_path) -> dict:
-    """A data folder of the test's own: its personal models stay out of the other tests' lookup."""
-    return {"XDG_DATA_HOME": str(tmp_path / "data")}
 
 
 ONE = [(240, 80)] + [(240, 80 + 20 * i) for i in range(1, 15)]
