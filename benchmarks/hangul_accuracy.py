@@ -70,7 +70,9 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     figures = {"model": Path(args.model).name, "previous": args.previous and Path(args.previous).name,
                "seed": args.seed, "model_mb": round(Path(args.model).stat().st_size / 1e6, 2),
-               "heads": rec.card.get("heads", "syllable"), "recipe_minutes": rec.card.get("total_minutes"),
+               # per network: a mean (train.average) lists its members'
+               "heads": [m.get("heads", "syllable") for m in rec.card.get("members", [rec.card])],
+               "recipe_minutes": rec.card.get("total_minutes"),
                "fonts": {}}
     for font in fonts:
         t = time.perf_counter()

@@ -30,7 +30,8 @@ from drawpad.language import korean
 from drawpad.predictions import top_indices
 from drawpad.segment import Box, character_size, span_doubt
 
-# Tuned on the real writers' words (benchmarks/language_weight.py, its results file):
+# Tuned on the real writers' words (benchmarks/language_weight.py; with the two networks'
+# mean it would split more, which read fewer words right: docs/language.md):
 WEIGHT = 1.0  # of the language prior against the model's log-probabilities (1: Bayes' rule)
 # The prior is a mixture: a line is a word of the list, or a string of the syllable n-grams,
 # or a string of syllables drawn at random (its share keeps ink that is no word as drawn).

@@ -57,7 +57,7 @@ def recipe(tmp_path: Path, *extra, syllables: str = SYLLABLES, hand: str = "none
     return ["--work", str(tmp_path / "work"), "--out", str(tmp_path / "models" / "hangul.h5"),
             "--fonts", str(tmp_path / "fonts.txt"), "--held-out", str(tmp_path / "held.txt"),
             "--labels", str(tmp_path / "labels.txt"), "--per-font", "6", "--epochs", "1",
-            "--workers", "1", "--no-evaluate", "--hand", hand, *extra]
+            "--workers", "1", "--no-evaluate", "--hand", hand, "--second", "none", *extra]
 
 
 def test_the_recipe_resumes_after_an_interruption_and_its_card_records_the_whole_recipe(tmp_path, monkeypatch,
@@ -126,10 +126,12 @@ def test_a_test_font_that_is_also_a_training_font_is_refused_in_one_line(tmp_pat
 
 
 def test_the_real_writer_stages_leave_each_writer_out_once_and_resume_after_an_interruption(tmp_path, monkeypatch):
+    from drawpad import Recognizer
     from drawpad.model_card import read_card
     from train import hangul, hangul_recipe
     hand = Path(__file__).parent / "data" / "hangul-hand"  # 가, 뉴, 들, 셌 of three writers
-    argv = recipe(tmp_path, "--copies", "1", "--real-epochs", "1", syllables="가뉴들셌", hand=str(hand))
+    argv = recipe(tmp_path, "--copies", "1", "--real-epochs", "1", "--second", "0.5,0.5", syllables="가뉴들셌",
+                  hand=str(hand))
     real_main, calls = hangul.main, []
 
     def interrupted_at_the_third(args):
@@ -141,23 +143,37 @@ def test_the_real_writer_stages_leave_each_writer_out_once_and_resume_after_an_i
     assert hangul_recipe.main(argv) == 130
     work = tmp_path / "work"
     first = (work / "real" / "without-002.h5").stat().st_mtime_ns
-    assert not (work / "real" / "without-003.h5").exists()
+    assert not (work / "real" / "without-003.h5").exists() and not (work / "second" / "synth").exists()
     monkeypatch.setattr(hangul, "main", real_main)
     assert hangul_recipe.main(argv) == 0
     assert (work / "real" / "without-002.h5").stat().st_mtime_ns == first  # not redone
-    for writer in ("002", "003", "005"):
-        card = read_card(work / "real" / f"without-{writer}.h5")
-        assert card["writers"] == sorted({"002", "003", "005"} - {writer})
-        with open(work / "hand" / f"without-{writer}" / "samples.csv", encoding="utf-8") as fh:
-            assert writer not in {line.split(",")[1] for line in fh.read().splitlines()[1:]}
-    card = read_card(tmp_path / "models" / "hangul.h5")
-    assert card["writers"] == ["002", "003", "005"]
-    assert card["left_out"] == {w: str(work / "real" / f"without-{w}.h5") for w in ("002", "003", "005")}
-    assert {"hand", "real"} <= set(card["stage_minutes"]) and card["copies"] == 1
+    for network in (work, work / "second"):
+        for writer in ("002", "003", "005"):
+            card = read_card(network / "real" / f"without-{writer}.h5")
+            assert card["writers"] == sorted({"002", "003", "005"} - {writer})
+            with open(network / "hand" / f"without-{writer}" / "samples.csv", encoding="utf-8") as fh:
+                assert writer not in {line.split(",")[1] for line in fh.read().splitlines()[1:]}
+    assert read_card(work / "second" / "hangul.h5")["width"] == 0.5
+    assert json.loads((work / "second" / "settings.json").read_text())["cursive"] == 0.5
+    out = tmp_path / "models" / "hangul.h5"
+    card = read_card(out)
+    assert card["writers"] == ["002", "003", "005"] and len(card["members"]) == 2
+    assert card["left_out"] == {w: str(work / "mean" / f"without-{w}.h5") for w in ("002", "003", "005")}
+    for writer in ("002", "003", "005"):  # each left-out mean: its two networks', neither saw the writer
+        mean = work / "mean" / f"without-{writer}.h5"
+        assert read_card(mean)["writers"] == sorted({"002", "003", "005"} - {writer})
+        x = np.random.default_rng(0).integers(0, 256, (2, 60, 60), np.uint8)
+        alone = [Recognizer.from_file(n / "real" / mean.name, engine="keras").probabilities(x)
+                 for n in (work, work / "second")]
+        np.testing.assert_allclose(Recognizer.from_file(mean).probabilities(x), (alone[0] + alone[1]) / 2,
+                                   atol=1e-5)
+    assert {"hand", "real", "second train", "second real"} <= set(card["stage_minutes"]) and card["copies"] == 1
+    assert card["total_minutes"] == pytest.approx(sum(card["stage_minutes"].values()), abs=0.2)
+    assert card["second_network"] == {"width": 0.5, "cursive": 0.5}
     with np.load(tmp_path / "models" / "hangul.replay.npz") as replay:  # what personalization replays
         assert sorted(np.bincount(replay["labels"])) == [3, 3, 3, 3]  # 2 fonts' and 1 real of each syllable
         assert replay["images"].shape == (12, 60, 60) and replay["images"].any(axis=(1, 2)).all()
-    assert (work / "real" / "without-002.replay.npz").is_file()  # beside each model, for its own user
+    assert (work / "mean" / "without-002.replay.npz").is_file()  # beside each model, for its own user
 
 
 @pytest.mark.parametrize("setting, before, other", [("width", 1.0, "1.5"), ("cursive", 0.0, "0.3")])
@@ -225,3 +241,13 @@ def test_the_recipe_refuses_to_publish_over_its_own_fonts_model(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is the work folder's own fonts model" in err[0], err
     assert not work.exists()  # refused before anything was made
+
+
+def test_the_second_network_is_its_width_and_cursive_share_or_none():
+    import argparse
+
+    from train.hangul_recipe import second_network
+    assert second_network("1.25,0.5") == (1.25, 0.5) and second_network("none") is None
+    for bad in ("1.25", "0,0.5", "1,1.5", "a,b", "inf,0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            second_network(bad)

@@ -75,7 +75,9 @@ HAND = DIGIT_MODEL.parents[1] / "tests" / "data" / "hangul-hand"
 def test_hangul_needs_nothing_but_the_samples_the_replay_set_ships_beside_the_model(tmp_path, capsys):
     import shutil
 
+    from drawpad import Recognizer
     from drawpad.model_card import read_card
+    from train.common import networks
     need(HANGUL_MODEL)
     folder = tmp_path / "samples"
     for code, label in (("AC00", "가"), ("B274", "뉴"), ("B4E4", "들")):  # scanned cells: no strokes
@@ -86,10 +88,23 @@ def test_hangul_needs_nothing_but_the_samples_the_replay_set_ships_beside_the_mo
                "--epochs", 1) == 0
     card = read_card(out)
     assert card["personal_samples"] == {"가": 1, "뉴": 1, "들": 1} and card["base_replays"] > 0
-    assert card["trained_layers"].startswith("all + jamo parts")  # the default for a jamo model
+    # The shipped model is a mean of two networks (train.average): each learns every layer, the
+    # default for a jamo model, with its own jamo heads.
+    trained = card["trained_layers"]
+    assert trained.startswith("all + jamo parts") and len(trained.split("; ")) == len(card["members"]) == 2, trained
+    base, mine = (Recognizer.from_file(m, engine="keras").model for m in (HANGUL_MODEL, out))
+    x = np.random.default_rng(0).random((3, 60, 60, 1), np.float32)
+    alone = []
+    for before, after in zip(networks(base), networks(mine)):
+        first_conv = next(layer for layer in before.layers if layer.weights).name
+        assert not np.array_equal(before.get_layer(first_conv).get_weights()[0],
+                                  after.get_layer(first_conv).get_weights()[0])
+        alone.append(after.predict(x, verbose=0))
+    np.testing.assert_allclose(mine.predict(x, verbose=0), np.mean(alone, axis=0), atol=1e-5)
     lone = tmp_path / "lone"
     lone.mkdir()
     shutil.copy(HANGUL_MODEL, lone / "hangul.h5")  # without its replay set beside it
     capsys.readouterr()
     assert run("--model", lone / "hangul.h5", "--samples", folder, "--out", tmp_path / "x.h5") == 2
     assert capsys.readouterr().err.startswith("error: hangul.h5 has no replay set beside it (hangul.replay.npz)")
+

@@ -128,9 +128,14 @@ def members_of(path: str | Path, labels: list[str], spec) -> tuple[list, list[di
     if not rec.outputs_probabilities:
         raise ModelError(f"{path}: its outputs are not probabilities (no softmax), so they cannot be averaged")
     if "members" in rec.card:
-        return [layer for layer in rec.model.layers if isinstance(layer, keras.Model)], rec.card["members"]
+        return networks(rec.model), rec.card["members"]
     summary = {k: v for k, v in rec.card.items() if k not in ("labels", "preprocessing", "input_shape")}
     return [rec.model], [summary]
+
+
+def networks(model) -> list:
+    """The networks a model is made of: a mean's members (averaged), else the model itself."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
 
 
 def averaged(models: list):
@@ -146,7 +151,7 @@ def averaged(models: list):
 def mean_card(card: dict, member_cards: list[dict]) -> dict:
     """`card` made a mean's: every member listed, and what the members saw put
     together: a font is held out of the mean only if no member saw it, and the
-    mean has seen every pendigits writer any member saw."""
+    mean has seen every pendigits writer and every real writer any member saw."""
     card = {**card, "members": member_cards,
             "trained_on": f"the mean of {len(member_cards)} models' probabilities (see members)"}
     if any("held_out_fonts" in m for m in member_cards):
@@ -154,6 +159,8 @@ def mean_card(card: dict, member_cards: list[dict]) -> dict:
                                   if all(f in m.get("held_out_fonts", []) for m in member_cards)]
     if any("pendigits_writers_seen" in m for m in member_cards):
         card["pendigits_writers_seen"] = max(m.get("pendigits_writers_seen", 0) for m in member_cards)
+    if any("writers" in m for m in member_cards):
+        card["writers"] = sorted({w for m in member_cards for w in m.get("writers", [])})
     return card
 
 

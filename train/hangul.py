@@ -207,8 +207,9 @@ def main(argv=None) -> int:
                     help="font files kept out of the data for testing; recorded in the model card "
                          "for benchmarks/hangul_accuracy.py (with --init: the starting model's)")
     ap.add_argument("--init", type=Path, metavar="MODEL",
-                    help="start from this model's weights (e.g. models/hangul.h5) to fine-tune it on "
-                         "new data; its labels and input size must be the data's")
+                    help="start from this network's weights (a model train.hangul wrote) to fine-tune it on "
+                         "new data; its labels and input size must be the data's. models/hangul.h5 is a mean "
+                         "of two networks: train.personalize fine-tunes it")
     ap.add_argument("--average-with", type=Path, metavar="MODEL",
                     help="a Hangul model trained before on data of the same labels and preprocessing: "
                          "the output is one model giving the mean of its and the new model's probabilities")

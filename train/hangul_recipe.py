@@ -18,15 +18,20 @@
    and once without each writer (leave one writer out).
 6. real (train.hangul --init): the fonts model fine-tuned on each of those, shorter and
    gentler; the one without writer W is the only one that W's figures may come from.
-7. the model of every writer, its card recording this command, the commit, the seeds,
+7. second: a second network, as wide and as cursive as --second says, made by stages
+   1-6 in <work>/second; each run's two models are put into one, the mean of their
+   probabilities (train.average), in <work>/mean. The two err differently: the mean
+   reads writers it never saw better than either.
+8. the model of every writer, its card recording this command, the commit, the seeds,
    the fonts used and held out, the writers, the sample counts and each stage's time, is
    put at --out (and converted for ONNX Runtime beside it), the left-out models in
-   <work>/real; then benchmarks/hangul_accuracy.py reads the held-out fonts and each
-   real writer (with the model that never saw them), and the model it replaced.
+   <work>/mean (<work>/real with --second none); then benchmarks/hangul_accuracy.py reads
+   the held-out fonts and each real writer (with the model that never saw them), and the
+   model it replaced.
 
 --fonts-model MODEL takes a model this recipe made before (its card says so) as the
-train stage's output instead of training it again (101 minutes of the 2-core machine);
-the card then records that model's hash and its stage times.
+first network's train stage's output instead of training it again (101 minutes of the
+2-core machine); the card then records that model's hash and its stage times.
 
 Every stage is resumable: after an interruption run the same command again; a
 finished stage is not redone; synthesis goes on from the last syllable written and
@@ -44,6 +49,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -59,6 +65,7 @@ HELD_OUT_PACKAGES = ["fonts-lexi-gulim", "fonts-lexi-saebom", "fonts-woowa-bm"]
 NOT_A_HAND = {"BMEuljirooraeorae.ttf"}  # a grunge texture over a font, not a way of writing
 STAGES = ("fonts", "synthesize", "convert", "train", "hand", "real")
 MODEL = "hangul.h5"  # the trained model's name in the work folder, whatever --out is
+SECOND = "second"  # the second network's work folder, inside the first's
 REPLAY_PER_LABEL = 2  # fonts' samples of each syllable shipped for personalization, and 1 real one (~2 MB)
 HAND = Path(__file__).resolve().parents[2] / "shared" / "data" / "hangul-hand"  # beside the checkout
 
@@ -147,6 +154,19 @@ class Clock:
         self.end(done=False)
 
 
+def second_network(text: str) -> tuple[float, float] | None:
+    """argparse's type for --second: "F,C" (its width and cursive share) or none."""
+    if text == "none":
+        return None
+    try:
+        width, cursive = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTH,CURSIVE (e.g. 1.25,0.5) or none") from None
+    if not (0 < width < float("inf") and 0 <= cursive <= 1):
+        raise argparse.ArgumentTypeError(f"{text!r}: the width must be above 0 and the cursive share in 0-1")
+    return width, cursive
+
+
 def settings_of(args) -> dict:
     """What the work folder's data and model depend on: a rerun with other settings must not mix into it."""
     return {"labels": args.labels, "per_font": args.per_font, "pen": args.pen, "cursive": args.cursive,
@@ -221,15 +241,15 @@ def main(argv=None) -> int:
     ap.add_argument("--pen", type=float, default=0.5,
                     help="share of the samples redrawn as pen strokes (default %(default)s)")
     ap.add_argument("--cursive", type=float, default=0.0, metavar="C",
-                    help="share of those pen samples written cursively, as data_tools.synth's --cursive "
-                         "(default %(default)s)")
+                    help="the (first) network's share of those pen samples written cursively, as "
+                         "data_tools.synth's --cursive (default %(default)s)")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
                     help="training compute precision, as train.hangul's --precision (default %(default)s)")
     ap.add_argument("--plain", action="store_true", help="no jamo heads (the network to compare with)")
     ap.add_argument("--width", type=positive, default=1.0, metavar="F",
-                    help="the network F times as wide, as train.hangul's --width (default %(default)s)")
+                    help="the (first) network F times as wide, as train.hangul's --width (default %(default)s)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes for synthesizing and converting (default: every core, %(default)s)")
     ap.add_argument("--hand", type=lambda a: None if a == "none" else Path(a), metavar="DIR",
@@ -244,7 +264,11 @@ def main(argv=None) -> int:
     ap.add_argument("--real-lr", type=float, default=5e-4, help="peak learning rate of the real stage "
                     "(default %(default)s)")
     ap.add_argument("--fonts-model", type=Path, metavar="MODEL",
-                    help="a fonts model this recipe made before, taken as the train stage's output")
+                    help="a fonts model this recipe made before, taken as the (first network's) train stage's output")
+    ap.add_argument("--second", type=second_network, default=(1.25, 0.5), metavar="F,C",
+                    help="a second network, F times as wide, C of its fonts' pen samples cursive, made by the "
+                         "same stages in <work>/second; what ships is the mean of the two networks' "
+                         "probabilities (train.average); none: one network (default 1.25,0.5)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-evaluate", action="store_true", help="skip benchmarks/hangul_accuracy.py at the end")
     args = ap.parse_args(argv)
@@ -258,33 +282,27 @@ def main(argv=None) -> int:
     made_by = provenance("train.hangul_recipe", argv)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    model = work / MODEL
-    clock = Clock(work)
+    clocks = [Clock(work)]
     try:
         check_settings(work, settings_of(args))
-        if args.out.exists() and not (work / "previous.h5").exists() and not clock.done("train"):
+        if args.out.exists() and not (work / "previous.h5").exists() and not clocks[0].done("train"):
             copy(args.out, work / "previous.h5")  # what the new model is measured against
-        clock.begin("fonts")
-        fonts, held_out = fonts_stage(work, args.fonts, args.held_out)
-        clock.end()
-        print(f"{len(fonts)} training fonts, {len(held_out)} held out", flush=True)
-        synthesize_stage(work, fonts, args, clock)
-        convert_stage(work, args, clock)
-        samples = len(np.load(work / "data" / "labels.npy", mmap_mode="r"))
-        if not clock.done("train"):
-            if args.fonts_model:
-                take_fonts_model(args.fonts_model, model, args.width, clock)
-            else:
-                clock.begin("train")
-                status = train_stage(work, model, held_out, args)
-                clock.end(done=status == 0)
-                if status:
-                    return status
-        real = real_stages(work, model, args, clock) if args.hand else {}
-        if isinstance(real, int):
-            return real
-        out = publish(real.get("all", model), args.out, made_by, fonts, held_out, samples, args, clock, real,
-                      work / "data")
+        if args.second:  # checked now, not after the first network's hours
+            second_args = argparse.Namespace(**{**vars(args), "width": args.second[0], "cursive": args.second[1],
+                                                "fonts_model": None})
+            (work / SECOND).mkdir(exist_ok=True)
+            check_settings(work / SECOND, settings_of(second_args))
+        first = network(work, args, clocks[0])
+        if isinstance(first, int):
+            return first
+        runs = first.runs
+        if args.second:
+            clocks.append(Clock(work / SECOND))
+            second = network(work / SECOND, second_args, clocks[1])
+            if isinstance(second, int):
+                return second
+            runs = means(first, second, work / "mean")
+        out = publish(runs, args.out, made_by, first, args, clocks)
     except (ValueError, OSError, DrawpadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -293,13 +311,73 @@ def main(argv=None) -> int:
             raise
         raise TrainingInterrupted("interrupted: the same command goes on where this one stopped") from None
     finally:
-        clock.close()
-    total = sum(clock.seconds(s) for s in clock.ran())
-    print(f"wrote {out} in {total / 60:.0f} minutes of stages ({', '.join(f'{s} {clock.seconds(s) / 60:.0f}' for s in clock.ran())})",
-          flush=True)
+        for clock in clocks:
+            clock.close()
+    minutes = stage_minutes(clocks)
+    print(f"wrote {out} in {total_minutes(minutes):.0f} minutes of stages "
+          f"({', '.join(f'{s} {m:.0f}' for s, m in minutes.items())})", flush=True)
     if args.no_evaluate:
         return 0
-    return evaluate(out, work / "previous.h5", work / "real" if real else None)
+    return evaluate(out, work / "previous.h5", runs["all"].parent if first.real else None)
+
+
+class Network(NamedTuple):
+    """One network's stages done: its fonts, the fonts model, and the models of the real
+    stages' runs ({} without real writers)."""
+    work: Path
+    fonts: list[str]
+    held_out: list[str]
+    samples: int
+    model: Path
+    real: dict[str, Path]
+
+    @property
+    def runs(self) -> dict[str, Path]:
+        """What publishing and the means take: the real runs, or the fonts model as "all"."""
+        return self.real or {"all": self.model}
+
+
+def network(work: Path, args, clock: Clock) -> Network | int:
+    """Every stage of one network in `work`, each skipped where done -> the Network, or
+    train.hangul's exit status where it failed."""
+    clock.begin("fonts")
+    fonts, held_out = fonts_stage(work, args.fonts, args.held_out)
+    clock.end()
+    print(f"{work}: {len(fonts)} training fonts, {len(held_out)} held out", flush=True)
+    synthesize_stage(work, fonts, args, clock)
+    convert_stage(work, args, clock)
+    samples = len(np.load(work / "data" / "labels.npy", mmap_mode="r"))
+    model = work / MODEL
+    if not clock.done("train"):
+        if args.fonts_model:
+            take_fonts_model(args.fonts_model, model, args.width, clock)
+        else:
+            clock.begin("train")
+            status = train_stage(work, model, held_out, args)
+            clock.end(done=status == 0)
+            if status:
+                return status
+    real = real_stages(work, model, args, clock) if args.hand else {}
+    if isinstance(real, int):
+        return real
+    return Network(work, fonts, held_out, samples, model, real)
+
+
+def means(first: Network, second: Network, folder: Path) -> dict[str, Path]:
+    """Each run's two models put into one (train.average: the mean of their probabilities),
+    made again every time: it takes seconds. The first network's replay set goes beside each."""
+    from train import average
+
+    runs = {}
+    for run, model in first.runs.items():
+        out = folder / model.name
+        if average.main([str(model), str(second.runs[run]), "--out", str(out)]):
+            raise ValueError(f"the two networks' {run} models cannot be put together")
+        replay = model.with_name(model.stem + ".replay.npz")
+        if replay.is_file():
+            copy(replay, out.with_name(out.stem + ".replay.npz"))
+        runs[run] = out
+    return runs
 
 
 def synthesize_stage(work: Path, fonts: list[str], args, clock: Clock) -> None:
@@ -400,38 +478,53 @@ def real_stages(work: Path, fonts_model: Path, args, clock: Clock) -> dict[str, 
     return models
 
 
-def publish(model: Path, out: Path, made_by: dict, fonts, held_out, samples: int, args, clock: Clock,
-            real: dict[str, Path], work_data: Path) -> Path:
-    """The trained model with the recipe in its card, put at `out` (whole or not at all),
-    and its ONNX Runtime conversion kept beside it."""
+def stage_minutes(clocks: list[Clock]) -> dict[str, float]:
+    """Each stage's minutes, the second network's named so ("second train")."""
+    return {f"{prefix}{s}": round(clock.seconds(s) / 60, 1)
+            for prefix, clock in zip(("", f"{SECOND} "), clocks) for s in clock.ran()}
+
+
+def total_minutes(minutes: dict[str, float]) -> float:
+    return round(sum(minutes.values()), 1)
+
+
+def publish(runs: dict[str, Path], out: Path, made_by: dict, first: Network, args, clocks: list[Clock]) -> Path:
+    """The model of every writer (runs["all"]) with the recipe in its card, put at `out`
+    (whole or not at all), its replay set and ONNX Runtime conversion kept beside it."""
     from drawpad.conversion import open_engine
     from drawpad.model_card import read_card, write_card
 
+    model = runs["all"]
     card = read_card(model) if model.is_file() else None
     if card is None:
         raise ValueError(f"{model}, the trained model, is missing or has no card: train again with another --work")
-    card.update(made_by, train_command=card["command"], fonts=fonts, held_out_fonts=held_out,
-                samples=samples, seeds={"synthesize": args.seed, "train": args.seed},
-                stage_minutes={s: round(clock.seconds(s) / 60, 1) for s in clock.ran()},
-                total_minutes=round(sum(clock.seconds(s) for s in clock.ran()) / 60, 1))
-    if "from" in clock.stages.get("train", {}):
-        card.update(fonts_model=clock.stages["train"]["from"])
-    if real:  # the card of the model of every writer lists them (train.hangul)
+    minutes = stage_minutes(clocks)
+    card.update(made_by, train_command=card["command"], fonts=first.fonts, held_out_fonts=first.held_out,
+                samples=first.samples, seeds={"synthesize": args.seed, "train": args.seed},
+                stage_minutes=minutes, total_minutes=total_minutes(minutes))
+    if args.second:
+        card.update(second_network={"width": args.second[0], "cursive": args.second[1]})
+    if "from" in clocks[0].stages.get("train", {}):
+        card.update(fonts_model=clocks[0].stages["train"]["from"])
+    if first.real:  # the card of the model of every writer lists them (train.hangul)
         card.update(hand=str(args.hand), copies=args.copies, replay_share=args.replay_share,
-                    left_out={w: str(real[f"without-{w}"]) for w in card["writers"] if f"without-{w}" in real})
+                    left_out={w: str(runs[f"without-{w}"]) for w in card["writers"] if f"without-{w}" in runs})
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def write(tmp: Path):
         shutil.copy2(model, tmp)
         write_card(tmp, card)
     write_atomically(out, write)
-    for suffix in (".curve.png", ".confusions.txt"):
-        copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
+    for suffix in (".curve.png", ".confusions.txt"):  # one network's training; a mean has none
+        if model.with_name(model.stem + suffix).is_file():
+            copy(model.with_name(model.stem + suffix), out.with_name(out.stem + suffix))
+        else:  # not the model it replaced's
+            out.with_name(out.stem + suffix).unlink(missing_ok=True)
     replay = out.with_name(out.stem + ".replay.npz")
-    if real:
+    if first.real:
         copy(model.with_name(model.stem + ".replay.npz"), replay)
     else:
-        write_replay(replay, work_data, None, args.seed)
+        write_replay(replay, first.work / "data", None, args.seed)
     open_engine(out)  # converts once now, so the first recognition does not
     return out
 

@@ -30,7 +30,7 @@ from drawpad.conversion import file_digest
 from drawpad.errors import DrawpadError, ImageError
 from drawpad.labels import DIGIT_LABELS
 from drawpad.samples import model_key
-from train.common import provenance, save_model
+from train.common import networks, provenance, save_model
 from train.interrupt import interruptible
 
 PNG = "*.png"
@@ -229,17 +229,16 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, mine: int, args) -> str:
     personal model is taught to read everyone else as the base model did, its doubts
     included. A model with jamo heads (train.hangul) also learns each part of the samples
     (--parts weight): a correction of 뉵 teaches this hand's ㄴ, ㅠ and ㄱ, which every
-    syllable with them uses."""
+    syllable with them uses. A mean of networks (train.average) trains each of them so,
+    through the mean's output and each one's own jamo heads."""
     from drawpad.engine import as_probabilities, feed, import_keras
 
     keras = import_keras()
     model = rec.model
-    layers = [layer for layer in model.layers if layer.weights]
-    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
-    flat = [i for i, layer in enumerate(layers) if len(layer.output.shape) == 2]  # after the feature maps
-    parts = jamo_parts(model, rec.labels)
-    train = args.train or ("all" if parts else "last")
-    start = {"all": 0, "last": convs[-1] if convs else 0, "head": flat[0] if flat else 0}[train]
+    nets = networks(model)
+    train = args.train or ("all" if any(jamo_parts(net, rec.labels) for net in nets) else "last")
+    chosen = [learning_layers(net, train, keras) for net in nets]
+    layers = [layer for net in nets for layer in net.layers if layer.weights]
     was = [layer.trainable for layer in layers]
     inputs = feed(x, rec.runner.input_shape)
     base = model.predict(inputs[mine:], batch_size=256, verbose=0)
@@ -247,14 +246,19 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, mine: int, args) -> str:
     targets[np.arange(mine), y[:mine]] = 1
     targets[mine:] = as_probabilities(base, rec.outputs_probabilities)
     outputs, losses, wanted = [model.outputs[0]], [keras.losses.CategoricalCrossentropy()], [targets]
-    for part, table in parts.items():  # log-probabilities: "logits" to the loss
-        outputs.append(model.get_layer(f"{part}_log").output)
-        losses.append(keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        wanted.append(table[y])
+    for net in nets:
+        parts = jamo_parts(net, rec.labels)
+        logs = [net.get_layer(f"{part}_log").output for part in parts]  # log-probabilities: "logits" to the loss
+        if logs and net is not model:  # a mean's member: its heads called on the mean's input
+            logs = keras.Model(net.inputs, logs)(model.inputs[0])
+        outputs += logs
+        losses += [keras.losses.SparseCategoricalCrossentropy(from_logits=True) for _ in parts]
+        wanted += [table[y] for table in parts.values()]
     if not rec.outputs_probabilities:
         outputs[0] = keras.layers.Softmax()(outputs[0])
-    for i, layer in enumerate(layers):
-        layer.trainable = i >= start and was[i]  # a fixed layer (jamo heads' spread) stays fixed
+    learning = {id(layer) for net_layers in chosen for layer in net_layers}
+    for layer, trainable in zip(layers, was):
+        layer.trainable = id(layer) in learning and trainable  # a fixed layer (jamo heads' spread) stays fixed
     learner = keras.Model(model.inputs, outputs)
     lr = args.lr or (3e-4 if train == "all" else 1e-3)
     learner.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
@@ -263,8 +267,19 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, mine: int, args) -> str:
     learner.fit(inputs[order], [w[order] for w in wanted], batch_size=64, epochs=args.epochs, verbose=2)
     for layer, trainable in zip(layers, was):  # saved as it came: the next fine-tuning chooses its own
         layer.trainable = trainable
-    heads = f" + jamo parts x{args.parts}" if parts else ""
-    return f"{train}{heads}: {', '.join(layer.name for layer in layers[start:] if layer.trainable)}"
+    heads = f" + jamo parts x{args.parts}" if len(outputs) > 1 else ""
+    return f"{train}{heads}: " + "; ".join(", ".join(layer.name for layer in net_layers if layer.trainable)
+                                           for net_layers in chosen)
+
+
+def learning_layers(net, train: str, keras) -> list:
+    """The layers of one network that --train names, those with weights: from the last
+    convolution on (last), after the last feature map (head), or all."""
+    layers = [layer for layer in net.layers if layer.weights]
+    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    flat = [i for i, layer in enumerate(layers) if len(layer.output.shape) == 2]  # after the feature maps
+    start = {"all": 0, "last": convs[-1] if convs else 0, "head": flat[0] if flat else 0}[train]
+    return layers[start:]
 
 
 def jamo_parts(model, labels: list[str]) -> dict[str, np.ndarray]:
