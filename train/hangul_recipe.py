@@ -158,13 +158,16 @@ def second_network(text: str) -> tuple[float, float] | None:
     """argparse's type for --second: "F,C" (its width and cursive share) or none."""
     if text == "none":
         return None
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTH,CURSIVE (e.g. 1.25,0.5) or none")
     try:
-        width, cursive = (float(part) for part in text.split(","))
+        cursive = float(parts[1])
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTH,CURSIVE (e.g. 1.25,0.5) or none") from None
-    if not (0 < width < float("inf") and 0 <= cursive <= 1):
-        raise argparse.ArgumentTypeError(f"{text!r}: the width must be above 0 and the cursive share in 0-1")
-    return width, cursive
+        cursive = float("nan")
+    if not 0 <= cursive <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the cursive share must be in 0-1")
+    return positive(parts[0]), cursive  # the width as train.hangul's --width takes it
 
 
 def settings_of(args) -> dict:

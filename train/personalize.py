@@ -236,7 +236,8 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, mine: int, args) -> str:
     keras = import_keras()
     model = rec.model
     nets = networks(model)
-    train = args.train or ("all" if any(jamo_parts(net, rec.labels) for net in nets) else "last")
+    parts_of = [jamo_parts(net, rec.labels) for net in nets]
+    train = args.train or ("all" if any(parts_of) else "last")
     chosen = [learning_layers(net, train, keras) for net in nets]
     layers = [layer for net in nets for layer in net.layers if layer.weights]
     was = [layer.trainable for layer in layers]
@@ -246,8 +247,7 @@ def fine_tune(rec, x: np.ndarray, y: np.ndarray, mine: int, args) -> str:
     targets[np.arange(mine), y[:mine]] = 1
     targets[mine:] = as_probabilities(base, rec.outputs_probabilities)
     outputs, losses, wanted = [model.outputs[0]], [keras.losses.CategoricalCrossentropy()], [targets]
-    for net in nets:
-        parts = jamo_parts(net, rec.labels)
+    for net, parts in zip(nets, parts_of):
         logs = [net.get_layer(f"{part}_log").output for part in parts]  # log-probabilities: "logits" to the loss
         if logs and net is not model:  # a mean's member: its heads called on the mean's input
             logs = keras.Model(net.inputs, logs)(model.inputs[0])
